@@ -1,0 +1,4 @@
+"""Organiser login and logout."""
+from quiz.auth.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,219 @@
+"""Read, validate and load the question bank files in questions/."""
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from quiz.extensions import db
+from quiz.models import Question, QuestionType, QuestionVersion
+
+KEY_PATTERN = re.compile(r"^[A-Z]{2,4}-\d{3,4}$")
+OPTION_LETTERS = "ABCDEF"
+JUDGE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
+QUESTION_FIELDS = {"id", "type", "difficulty", "stem", "options", "answer", "explanation", "source"}
+
+
+class BankError(Exception):
+    """The bank files are invalid; the message lists every problem with file and id."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """A validated question, in the shape the database stores."""
+
+    key: str
+    category: str
+    qtype: QuestionType
+    difficulty: int
+    stem: str
+    options: list
+    answer: list
+    explanation: str
+    source: str
+
+    @property
+    def content_hash(self) -> str:
+        content = [self.category, self.qtype.value, self.difficulty, self.stem, self.options,
+                   self.answer, self.explanation, self.source]
+        return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class LoadSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+
+
+def normalise_stem(stem: str) -> str:
+    """Reduce a stem to its letters and digits, to catch duplicates that differ in punctuation."""
+    text = unicodedata.normalize("NFKC", stem)
+    return "".join(char for char in text if char.isalnum())
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def validate_question(raw, category: str) -> tuple[QuestionRecord | None, list[str]]:
+    """Check one raw question; return the record, or None and the reasons it is invalid."""
+    if not isinstance(raw, dict):
+        return None, ["不是一道题目的键值对"]
+    problems = []
+    unknown = set(raw) - QUESTION_FIELDS
+    if unknown:
+        problems.append(f"未知字段 {', '.join(sorted(map(str, unknown)))}")
+    missing = [name for name in ("id", "type", "stem", "answer", "explanation", "source")
+               if name not in raw]
+    if missing:
+        problems.append(f"缺少字段 {', '.join(missing)}")
+        return None, problems
+    key = raw["id"]
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        problems.append(f"id {key!r} 格式应为 大写字母-数字，如 XF-001")
+    try:
+        qtype = QuestionType(raw["type"])
+    except ValueError:
+        return None, problems + [f"type 应为 single、multiple 或 judge，而不是 {raw['type']!r}"]
+    difficulty = raw.get("difficulty", 1)
+    if difficulty not in (1, 2, 3) or isinstance(difficulty, bool):
+        problems.append("difficulty 应为 1、2 或 3")
+    for name in ("stem", "explanation", "source"):
+        if not _is_text(raw[name]):
+            problems.append(f"{name} 不能为空")
+
+    answer = raw["answer"]
+    if qtype is QuestionType.JUDGE:
+        if "options" in raw:
+            problems.append("判断题不需要 options")
+        if not isinstance(answer, bool):
+            problems.append("判断题的 answer 应为 true 或 false")
+        options = JUDGE_OPTIONS
+        keys = ["T"] if answer is True else ["F"]
+    else:
+        options_raw = raw.get("options")
+        if not isinstance(options_raw, dict) or len(options_raw) < 3:
+            return None, problems + ["选择题至少要有 3 个选项（options: A、B、C …）"]
+        letters = list(options_raw)
+        if letters != list(OPTION_LETTERS[: len(letters)]):
+            problems.append("选项应依次为 A、B、C …，不跳字母")
+        if not all(_is_text(text) for text in options_raw.values()):
+            problems.append("选项内容不能为空（纯数字请加引号）")
+        texts = [str(text).strip() for text in options_raw.values()]
+        if len(set(texts)) != len(texts):
+            problems.append("有两个选项内容相同")
+        options = [{"key": letter, "text": str(text).strip()} for letter, text in options_raw.items()]
+        keys = [answer] if isinstance(answer, str) else answer
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            return None, problems + ["answer 应为选项字母（多选题为字母列表）"]
+        if any(k not in options_raw for k in keys):
+            problems.append(f"答案 {keys} 不在选项 {letters} 之中")
+        if len(set(keys)) != len(keys):
+            problems.append("答案中有重复字母")
+        if qtype is QuestionType.SINGLE and (not isinstance(answer, str) or len(keys) != 1):
+            problems.append("单选题的 answer 应为一个字母")
+        if qtype is QuestionType.MULTIPLE:
+            if len(keys) < 2:
+                problems.append("多选题至少要有 2 个正确选项")
+            if len(set(keys)) == len(letters):
+                problems.append("多选题的答案不能是全部选项")
+        keys = sorted(set(keys))
+    if problems:
+        return None, problems
+    record = QuestionRecord(
+        key=key, category=category, qtype=qtype, difficulty=difficulty,
+        stem=raw["stem"].strip(), options=options, answer=keys,
+        explanation=raw["explanation"].strip(), source=raw["source"].strip(),
+    )
+    return record, []
+
+
+def read_bank(directory: str | Path) -> list[QuestionRecord]:
+    """Read and validate every bank file; raise BankError naming each file, id and reason."""
+    files = sorted(Path(directory).glob("*.yaml"))
+    if not files:
+        raise BankError([f"{directory}: 没有找到题库文件（*.yaml）"])
+    problems: list[str] = []
+    records: list[QuestionRecord] = []
+    seen_keys: dict[str, str] = {}
+    seen_stems: dict[str, str] = {}
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            problems.append(f"{path.name}: 无法解析: {error}")
+            continue
+        if not isinstance(data, dict) or not _is_text(data.get("category")) \
+                or not isinstance(data.get("questions"), list):
+            problems.append(f"{path.name}: 文件应包含 category（分类名）和 questions（题目列表）")
+            continue
+        for index, raw in enumerate(data["questions"], start=1):
+            label = raw.get("id", f"第{index}题") if isinstance(raw, dict) else f"第{index}题"
+            record, reasons = validate_question(raw, data["category"].strip())
+            problems.extend(f"{path.name}: {label}: {reason}" for reason in reasons)
+            if record is None:
+                continue
+            if record.key in seen_keys:
+                problems.append(f"{path.name}: {record.key}: id 与 {seen_keys[record.key]} 中的题目重复")
+            seen_keys[record.key] = path.name
+            stem = normalise_stem(record.stem)
+            if stem in seen_stems:
+                problems.append(f"{path.name}: {record.key}: 题干与 {seen_stems[stem]} 重复")
+            seen_stems[stem] = record.key
+            records.append(record)
+    if problems:
+        raise BankError(problems)
+    return records
+
+
+def load_bank(directory: str | Path, dry_run: bool = False) -> LoadSummary:
+    """Upsert the bank into the database by question id; a changed question gets a new version."""
+    records = read_bank(directory)
+    summary = LoadSummary()
+    for record in records:
+        summary.categories[record.category] = summary.categories.get(record.category, 0) + 1
+    existing = {q.key: q for q in db.session.scalars(db.select(Question))}
+    for record in records:
+        question = existing.pop(record.key, None)
+        if question is None:
+            question = Question(key=record.key, category=record.category, qtype=record.qtype)
+            db.session.add(question)
+            _add_version(question, record, number=1)
+            summary.added += 1
+        elif question.current_version is None or \
+                question.current_version.content_hash != record.content_hash:
+            question.category, question.qtype = record.category, record.qtype
+            _add_version(question, record, number=len(question.versions) + 1)
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+        question.is_retired = False
+    for question in existing.values():
+        if question.origin == "bank" and not question.is_retired:
+            question.is_retired = True
+            summary.retired += 1
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return summary
+
+
+def _add_version(question: Question, record: QuestionRecord, number: int) -> None:
+    version = QuestionVersion(
+        question=question, version=number, difficulty=record.difficulty, stem=record.stem,
+        options=record.options, answer=record.answer, explanation=record.explanation,
+        source=record.source, content_hash=record.content_hash,
+    )
+    db.session.add(version)
+    question.current_version = version

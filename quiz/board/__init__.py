@@ -1,0 +1,4 @@
+"""Public leaderboards."""
+from quiz.board.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,70 @@
+"""Command-line tools: flask bank …, flask demo seed."""
+import os
+
+import click
+from flask import Blueprint, current_app
+
+from quiz.bank_loader import BankError, load_bank, read_bank
+from quiz.demo import ensure_admin, seed_campaigns, seed_units
+from quiz.extensions import db
+
+bp = Blueprint("cli", __name__, cli_group=None)
+
+
+@bp.cli.group()
+def bank():
+    """Question bank (题库) commands."""
+
+
+@bank.command("check")
+def check() -> None:
+    """Validate every file in questions/ without touching the database."""
+    try:
+        records = read_bank(current_app.config["QUESTION_BANK_DIR"])
+    except BankError as error:  # its message names the file, the id and the reason
+        raise click.ClickException(f"题库检查未通过：\n{error}") from error
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.category] = counts.get(record.category, 0) + 1
+    for category, count in sorted(counts.items(), key=lambda item: -item[1]):
+        click.echo(f"{category}: {count}")
+    click.echo(f"OK: {len(records)} questions")
+
+
+@bank.command("load")
+@click.option("--dry-run", is_flag=True, help="Validate the files and write nothing.")
+def load(dry_run: bool) -> None:
+    """Validate questions/ and upsert every question into the database by id."""
+    try:
+        summary = load_bank(current_app.config["QUESTION_BANK_DIR"], dry_run=dry_run)
+    except BankError as error:
+        raise click.ClickException(f"题库检查未通过：\n{error}") from error
+    click.echo(f"bank: {summary.added} added, {summary.updated} updated, "
+               f"{summary.unchanged} unchanged, {summary.retired} retired")
+
+
+@bp.cli.group()
+def demo():
+    """Demo data commands."""
+
+
+@demo.command("seed")
+@click.option("--admin", "username", default="admin", show_default=True)
+def seed(username: str) -> None:
+    """Create the demo district, the 2020 and 2024 campaigns and the administrator.
+
+    Existing data is kept; ADMIN_PASSWORD, when set, resets the administrator's password.
+    """
+    units = seed_units()
+    campaigns = seed_campaigns()
+    admin, password = ensure_admin(username, os.environ.get("ADMIN_PASSWORD") or None)
+    db.session.commit()
+    click.echo(f"demo: {units} units and {campaigns} campaigns created")
+    click.echo("")
+    click.echo("  组织者后台 / organiser console: /auth/login")
+    click.echo(f"  用户名 / username: {admin.username}")
+    if password:
+        click.echo(f"  密码 / password:   {password}")
+    else:
+        click.echo("  密码 / password:   (unchanged; run with ADMIN_PASSWORD=... to reset it)")
+    click.echo("")

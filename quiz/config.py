@@ -1,0 +1,37 @@
+"""Configuration: defaults here, deployments differ by environment variables."""
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "sqlite:///safetymonth.sqlite3")
+    # Heroku-style URLs name the old dialect; SQLAlchemy 2 wants the driver spelled out.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    QUESTION_BANK_DIR = str(PROJECT_ROOT / "questions")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    # Seconds after the time limit in which a submission still counts (slow networks).
+    SUBMIT_GRACE_SECONDS = 15
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    WTF_I18N_ENABLED = False
+    WTF_CSRF_TIME_LIMIT = None  # a quiz page may stay open for a long time
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+    PERMANENT_SESSION_LIFETIME = 400 * 24 * 3600  # remember the resident across the month and next year
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Static URLs carry a content hash (templating.asset), so a year of caching is safe.
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))

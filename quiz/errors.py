@@ -1,0 +1,76 @@
+"""Error pages in plain Chinese (JSON for API and fetch calls), and response headers."""
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from quiz.extensions import db
+
+MESSAGES = {
+    400: "请求的内容不正确，请返回上一页检查后重试。",
+    403: "您没有权限查看这个页面。",
+    404: "没有找到这个页面。",
+    405: "不支持这种访问方式。",
+    413: "上传的内容太大了。",
+    429: "操作太频繁了，请稍后再试。",
+    500: "服务器出了点问题，我们会尽快处理，请稍后再试。",
+    503: "服务暂时繁忙，请稍后再试。",
+}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json" \
+        or request.headers.get("X-Requested-With") == "fetch"
+
+
+def render_error(code: int, message: str):
+    if wants_json():
+        return jsonify(error=message), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def handle_http_error(error: HTTPException):
+    code = error.code or 500
+    default = MESSAGES.get(code, MESSAGES[400])
+    # abort(404, description="…") carries a Chinese message; werkzeug's own English ones do not.
+    described = error.description if error.description != type(error).description else None
+    return render_error(code, described or default)
+
+
+def handle_csrf_error(_error: CSRFError):
+    return render_error(400, "页面已过期或来源不明，请刷新页面后重试。")
+
+
+def handle_database_down(_error: OperationalError):
+    db.session.rollback()
+    return render_error(503, "系统繁忙，请稍后再试。您已保存的内容不会丢失。")
+
+
+def handle_unexpected(_error: Exception):
+    db.session.rollback()
+    return render_error(500, MESSAGES[500])
+
+
+def add_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+        # Pages carry a person's name or answers: never let a shared cache keep them.
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers and the response headers."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(500, handle_unexpected)
+    app.after_request(add_security_headers)

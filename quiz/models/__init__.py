@@ -1,0 +1,32 @@
+"""All models, importable from quiz.models."""
+from quiz.models.bank import Question, QuestionType, QuestionVersion
+from quiz.models.org import UNIT_KIND_LABELS, Organiser, OrganiserRole, Unit, UnitKind
+from quiz.models.play import (
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    Campaign,
+    Participant,
+    ParticipantStanding,
+    ScoringMode,
+    UnitTally,
+)
+
+__all__ = [
+    "Attempt",
+    "AttemptQuestion",
+    "AttemptStatus",
+    "Campaign",
+    "Organiser",
+    "OrganiserRole",
+    "Participant",
+    "ParticipantStanding",
+    "Question",
+    "QuestionType",
+    "QuestionVersion",
+    "ScoringMode",
+    "UNIT_KIND_LABELS",
+    "Unit",
+    "UnitKind",
+    "UnitTally",
+]

@@ -1,0 +1,4 @@
+"""The resident's quiz: landing page, paper, result."""
+from quiz.play.views import bp
+
+__all__ = ["bp"]
