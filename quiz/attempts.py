@@ -35,10 +35,10 @@ def grace() -> timedelta:
     return timedelta(seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
 
 
-def seconds_left(attempt: Attempt, now: datetime | None = None) -> int:
-    """Whole seconds until the attempt's deadline, never negative."""
+def milliseconds_left(attempt: Attempt, now: datetime | None = None) -> int:
+    """Time until the attempt's deadline, never negative."""
     remaining = as_utc(attempt.deadline_at) - (now or utcnow())
-    return max(0, int(remaining.total_seconds()))
+    return max(0, int(remaining.total_seconds() * 1000))
 
 
 def is_past_grace(attempt: Attempt, now: datetime) -> bool:

@@ -42,7 +42,7 @@ DEMO_CAMPAIGNS = [
 def campaign_from_preset(preset: str, **fields) -> Campaign:
     """A campaign whose paper rules start from one of the presets."""
     rules = {key: value for key, value in PRESETS[preset].items() if key != "label"}
-    return Campaign(**rules, **fields)
+    return Campaign(**{**rules, **fields})
 
 
 def seed_units() -> int:

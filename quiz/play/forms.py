@@ -1,5 +1,13 @@
 """Forms a resident fills in: who they are, and their answers."""
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from quiz.forms import BaseForm
@@ -18,11 +26,15 @@ class StartForm(BaseForm):
     phone = StringField("手机号（选填，用于领奖联系）", filters=[strip_text], validators=[
         Optional(), Regexp(r"^1\d{10}$", message="请填写 11 位手机号，或留空")])
     consent = BooleanField("我同意主办单位仅为发放奖品联系我使用此手机号")
-    unit = SelectField("所在单位", validate_choice=True, validators=[DataRequired("请选择所在单位")])
+    unit = SelectField("所在单位", validate_choice=False, validators=[DataRequired("请选择所在单位")])
 
     def validate_name(self, field):
         if any(char in CONTROL_CHARACTERS for char in field.data):
             raise ValidationError("姓名中有无法识别的字符")
+
+    def validate_unit(self, field):
+        if field.data not in {choice.value for choice in field.choices if choice.value}:
+            raise ValidationError("请从列表中选择所在单位")
 
     def validate_consent(self, field):
         if self.phone.data and not field.data:
@@ -46,7 +58,7 @@ def answer_form_for(attempt: Attempt, formdata=None) -> BaseForm:
         pass
 
     for item in attempt.questions:
-        choices = [(str(index), key) for index, key in enumerate(item.option_order)]
+        choices = [SelectChoice(str(index), key) for index, key in enumerate(item.option_order)]
         field_class = SelectMultipleField if item.version.question.qtype is QuestionType.MULTIPLE \
             else RadioField
         setattr(AnswerForm, f"q{item.position}", field_class(

@@ -11,6 +11,8 @@ from flask import (
     url_for,
 )
 
+from wtforms import SelectChoice
+
 from quiz.attempts import (
     AttemptLimitReached,
     attempts_used_today,
@@ -19,7 +21,7 @@ from quiz.attempts import (
     new_token,
     open_attempt_of,
     record_answers,
-    seconds_left,
+    milliseconds_left,
     start_or_resume,
 )
 from quiz.extensions import db, limiter
@@ -48,12 +50,18 @@ def current_participant() -> Participant | None:
     return db.session.scalar(db.select(Participant).filter_by(token=token))
 
 
-def unit_choices() -> list[tuple[str, str]]:
-    """Units a person can answer for, grouped street → community, department → enterprise."""
+def unit_choices() -> list[SelectChoice]:
+    """Units a person can answer for, grouped under their street or department."""
     units = db.session.scalars(
         db.select(Unit).where(Unit.is_active, Unit.kind != UnitKind.DISTRICT)
         .order_by(Unit.code)).all()
-    return [("", "请选择单位")] + [(unit.code, unit.path_name) for unit in units]
+    choices = [SelectChoice("", "请选择单位")]
+    for unit in units:
+        top = unit
+        while top.parent is not None and top.parent.kind is not UnitKind.DISTRICT:
+            top = top.parent
+        choices.append(SelectChoice(unit.code, unit.name, optgroup=top.name))
+    return choices
 
 
 def _landing(campaign: Campaign, unit: Unit | None, form: StartForm, status: int = 200,
@@ -158,7 +166,7 @@ def attempt(token: str):
         flash("答题时间已到，已按时限内保存的答案交卷。")
         return redirect(url_for("play.result", token=token))
     return render_template("play/attempt.html", attempt=attempt, campaign=attempt.campaign,
-                           form=answer_form_for(attempt), seconds_left=seconds_left(attempt, now))
+                           form=answer_form_for(attempt), ms_left=milliseconds_left(attempt, now))
 
 
 @bp.route("/a/<token>/save", methods=["POST"])
@@ -178,7 +186,7 @@ def save(token: str):
         return jsonify(error="答案格式不正确，请刷新页面后重试。"), 400
     record_answers(attempt, chosen_keys(form, attempt))
     db.session.commit()
-    return jsonify(saved=True, seconds_left=seconds_left(attempt, now))
+    return jsonify(saved=True, ms_left=milliseconds_left(attempt, now))
 
 
 @bp.route("/a/<token>/submit", methods=["POST"])

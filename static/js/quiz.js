@@ -17,7 +17,9 @@
   var saveState = form.querySelector("[data-save-state]");
   var current = 0;
   var submitting = false;
-  var deadline = Date.now() + parseInt(form.getAttribute("data-seconds-left"), 10) * 1000;
+  // The server's clock rules; this only shows it. Counting from when the page
+  // arrived errs on the late side, which the server's grace period absorbs.
+  var deadline = Date.now() + parseInt(form.getAttribute("data-ms-left"), 10);
 
   function isAnswered(fieldset) {
     return fieldset.querySelector("input:checked") !== null;
@@ -52,14 +54,19 @@
   }
 
   var saveTimer = null;
+  var changes = 0;   // answers changed on this page
+  var savedUpTo = 0; // the change the server has confirmed
+
   function save() {
     if (submitting) { return; }
+    var sentAt = changes;
     var request = new XMLHttpRequest();
     request.open("POST", form.getAttribute("data-save-url"));
     request.setRequestHeader("X-Requested-With", "fetch");
     request.onload = function () {
       if (request.status === 200) {
-        saveState.textContent = "答案已保存";
+        savedUpTo = Math.max(savedUpTo, sentAt);
+        if (savedUpTo === changes) { saveState.textContent = "答案已保存"; }
       } else if (request.status === 409) {
         var data = {};
         try { data = JSON.parse(request.responseText); } catch (e) { data = {}; }
@@ -73,11 +80,21 @@
   }
 
   form.addEventListener("change", function () {
+    changes++;
+    saveState.textContent = "正在保存…";
     markChecked();
     progress.value = answeredCount();
     progressText.textContent = "第 " + (current + 1) + " / " + total + " 题 · 已答 " + answeredCount();
     clearTimeout(saveTimer);
     saveTimer = setTimeout(save, 300);
+  });
+
+  // Leaving or reloading with an answer not yet saved: send it on the way out.
+  window.addEventListener("pagehide", function () {
+    if (!submitting && savedUpTo < changes && navigator.sendBeacon) {
+      clearTimeout(saveTimer);
+      navigator.sendBeacon(form.getAttribute("data-save-url"), new FormData(form));
+    }
   });
 
   prevButton.addEventListener("click", function () { show(current - 1); });
@@ -97,7 +114,7 @@
   });
 
   function tick() {
-    var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
     var minutes = Math.floor(left / 60);
     var seconds = left % 60;
     countdown.textContent = "剩余 " + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;

@@ -1,0 +1,103 @@
+"""Fixtures: a fresh app and database per test, a logged-in client, a live server."""
+import os
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from quiz import create_app
+from quiz.extensions import db
+from quiz.models import Question
+from tests import factories
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_prepared_urls: set[str] = set()
+
+
+def database_url(tmp_path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def empty_database() -> None:
+    """Delete every row, children first; run inside an app context."""
+    db.session.remove()
+    # questions and question_versions point at each other: cut that link first.
+    db.session.execute(db.update(Question).values(current_version_id=None))
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(tmp_path):
+    """A fresh app and an empty database for each test."""
+    url = database_url(tmp_path)
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
+        "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
+    })
+    with app.app_context():
+        if url not in _prepared_urls and not url.startswith("sqlite"):
+            db.drop_all()  # a schema left by an older run of the suite
+            _prepared_urls.add(url)
+        db.create_all()
+        empty_database()
+    yield app
+    with app.app_context():
+        empty_database()
+        db.engine.dispose()  # else PostgreSQL runs out of connections
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context, for tests that work with models directly."""
+    with app.app_context():
+        yield
+
+
+def csrf_token(client, url: str) -> str:
+    """Open a page and return the CSRF token of its form."""
+    response = client.get(url)
+    match = CSRF_PATTERN.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+@pytest.fixture
+def demo(app):
+    """The demo district with a contest campaign and a small, known question bank."""
+    with app.app_context():
+        from quiz.demo import seed_units
+
+        seed_units()
+        db.session.commit()
+        factories.make_bank()
+        campaign = factories.make_campaign("contest")
+        return {"campaign_id": campaign.id}
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free port in a thread, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

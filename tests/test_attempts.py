@@ -1,0 +1,230 @@
+"""Drawing, limits, submission and running totals, without HTTP."""
+import random
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from quiz.attempts import AttemptLimitReached, finish_attempt, start_or_resume
+from quiz.extensions import db
+from quiz.leaderboard import rank_in_unit, unit_rank, unit_rows
+from quiz.models import (
+    Attempt,
+    AttemptStatus,
+    ParticipantStanding,
+    Question,
+    QuestionType,
+    ScoringMode,
+    UnitTally,
+)
+from quiz.papers import PaperError, draw_questions, validate_sections
+from quiz.timeutil import utcnow
+from tests.factories import make_bank, make_campaign, make_participant, make_question, make_unit
+
+
+def right_answers(attempt):
+    return {item.position: list(item.version.answer) for item in attempt.questions}
+
+
+def test_exam_paper_follows_the_rules_and_freezes_versions(ctx):
+    make_bank(singles=14, multiples=5, judges=5)
+    campaign = make_campaign("exam")
+    attempt = start_or_resume(campaign, make_participant(make_unit()), rng=random.Random(1))
+    types = Counter(item.version.question.qtype for item in attempt.questions)
+    assert types == {QuestionType.SINGLE: 12, QuestionType.MULTIPLE: 4, QuestionType.JUDGE: 4}
+    assert len({item.version.question_id for item in attempt.questions}) == 20
+    assert attempt.max_score == 100
+    for item in attempt.questions:
+        assert item.question_version_id == item.version.question.current_version_id
+        assert sorted(item.option_order) == sorted(o["key"] for o in item.version.options)
+
+
+def test_least_drawn_questions_come_first(ctx):
+    make_bank(singles=10, multiples=0, judges=0)
+    sections = [{"type": "single", "category": None, "count": 5, "points": 1}]
+    rng = random.Random(7)
+    seen = Counter()
+    for _ in range(4):  # 20 draws over 10 questions: each exactly twice
+        seen.update(q.id for q, _points in draw_questions(sections, rng))
+        db.session.commit()
+    assert sorted(seen.values()) == [2] * 10
+    assert {q.times_drawn for q in db.session.scalars(db.select(Question))} == {2}
+
+
+def test_disabled_and_retired_questions_are_never_drawn(ctx):
+    questions = make_bank(singles=6, multiples=0, judges=0)
+    questions[0].is_enabled = False
+    questions[1].is_retired = True
+    db.session.commit()
+    sections = [{"type": "single", "category": None, "count": 4, "points": 1}]
+    drawn = {q.id for q, _ in draw_questions(sections, random.Random(3))}
+    assert drawn == {q.id for q in questions[2:]}
+
+
+def test_a_bank_too_small_for_the_paper_says_so(ctx):
+    make_bank(singles=3, multiples=0, judges=0, category="燃气安全")
+    sections = [{"type": "single", "category": "燃气安全", "count": 5, "points": 1}]
+    with pytest.raises(PaperError, match="“燃气安全”分类的单选题只有 3 道可用，组卷需要 5 道"):
+        draw_questions(sections, random.Random(1))
+
+
+@pytest.mark.parametrize(("sections", "problem"), [
+    ([], "至少要有一组"),
+    ([{"type": "essay", "count": 1, "points": 1}], "题型无效"),
+    ([{"type": "single", "count": 0, "points": 1}], "题数"),
+    ([{"type": "single", "count": 2, "points": True}], "分值"),
+])
+def test_invalid_paper_rules(sections, problem):
+    assert any(problem in text for text in validate_sections(sections))
+
+
+def test_reopening_returns_the_same_frozen_paper(ctx):
+    make_bank()
+    campaign = make_campaign("contest")
+    person = make_participant(make_unit())
+    first = start_or_resume(campaign, person)
+    again = start_or_resume(campaign, person)
+    assert again.id == first.id
+    assert [i.option_order for i in again.questions] == [i.option_order for i in first.questions]
+
+
+def test_daily_limit_counts_per_local_day(ctx):
+    make_bank()
+    campaign = make_campaign("contest")  # one paper a day
+    person = make_participant(make_unit())
+    now = utcnow()
+    attempt = start_or_resume(campaign, person, now=now)
+    finish_attempt(attempt, right_answers(attempt), now=now)
+    with pytest.raises(AttemptLimitReached):
+        start_or_resume(campaign, person, now=now + timedelta(minutes=5))
+    tomorrow = start_or_resume(campaign, person, now=now + timedelta(days=1))
+    assert tomorrow.id != attempt.id and tomorrow.day_seq == 1
+
+
+def test_an_abandoned_paper_is_graded_when_its_time_is_up(ctx):
+    make_bank(singles=14, multiples=5, judges=5)
+    campaign = make_campaign("exam", attempts_per_day=2)
+    person = make_participant(make_unit())
+    start = utcnow()
+    abandoned = start_or_resume(campaign, person, now=start)
+    later = start + timedelta(seconds=campaign.time_limit_seconds + 60)
+    fresh = start_or_resume(campaign, person, now=later)
+    db.session.refresh(abandoned)
+    assert abandoned.status is AttemptStatus.SUBMITTED and abandoned.was_timed_out
+    assert fresh.id != abandoned.id and fresh.day_seq == 2
+
+
+def test_a_submission_counts_once(ctx):
+    make_bank()
+    campaign = make_campaign("contest")
+    unit = make_unit()
+    attempt = start_or_resume(campaign, make_participant(unit))
+    first = finish_attempt(attempt, right_answers(attempt))
+    second = finish_attempt(attempt, {})
+    assert first.counted and not second.counted
+    assert attempt.score == 100
+    tally = db.session.scalar(db.select(UnitTally).filter_by(unit_id=unit.id))
+    assert (tally.attempts, tally.participants, tally.points_total) == (1, 1, 100)
+
+
+def test_answers_after_the_grace_are_ignored_but_saved_ones_count(ctx):
+    make_bank()
+    campaign = make_campaign("contest")
+    attempt = start_or_resume(campaign, make_participant(make_unit()))
+    keys = right_answers(attempt)
+    first = attempt.questions[0]
+    first.chosen = keys[first.position]  # saved in time by the autosave
+    db.session.commit()
+    too_late = utcnow() + timedelta(seconds=campaign.time_limit_seconds + 60)
+    outcome = finish_attempt(attempt, keys, now=too_late)
+    assert outcome.counted and outcome.late
+    assert attempt.score == first.points and attempt.was_timed_out
+    assert attempt.duration_ms == campaign.time_limit_seconds * 1000
+
+
+def test_a_submission_within_the_grace_counts_in_full(ctx):
+    make_bank()
+    campaign = make_campaign("contest")
+    attempt = start_or_resume(campaign, make_participant(make_unit()))
+    just_after = utcnow() + timedelta(seconds=campaign.time_limit_seconds + 5)
+    outcome = finish_attempt(attempt, right_answers(attempt), now=just_after)
+    assert not outcome.late and attempt.score == 100
+
+
+def recount(campaign, unit):
+    """Unit figures computed the slow way, from the attempts themselves."""
+    attempts = db.session.scalars(db.select(Attempt).filter_by(
+        campaign_id=campaign.id, unit_id=unit.id, status=AttemptStatus.SUBMITTED)).all()
+    best: dict[int, int] = {}
+    for attempt in attempts:
+        best[attempt.participant_id] = max(best.get(attempt.participant_id, 0), attempt.score)
+    return {
+        "participants": len(best),
+        "attempts": len(attempts),
+        "best_score_sum": sum(best.values()),
+        "passed_participants": sum(score >= campaign.pass_mark for score in best.values()),
+        "full_mark_participants": sum(score == campaign.max_score for score in best.values()),
+        "points_total": sum(a.score for a in attempts),
+    }
+
+
+@pytest.mark.parametrize("preset", ["contest", "exam"])
+def test_unit_totals_equal_a_recount_from_the_attempts(ctx, preset):
+    make_bank(singles=14, multiples=5, judges=5)
+    campaign = make_campaign(preset, attempts_per_day=3)
+    unit = make_unit()
+    rng = random.Random(11)
+    now = utcnow()
+    for person_number in range(4):
+        person = make_participant(unit, name=f"人{person_number}")
+        for round_number in range(3):
+            attempt = start_or_resume(campaign, person, now=now, rng=rng)
+            answers = {pos: (keys if rng.random() < 0.6 else [])
+                       for pos, keys in right_answers(attempt).items()}
+            finish_attempt(attempt, answers, now=now + timedelta(seconds=20 + round_number))
+    tally = db.session.scalar(db.select(UnitTally).filter_by(unit_id=unit.id))
+    assert {name: getattr(tally, name) for name in recount(campaign, unit)} == recount(campaign, unit)
+
+
+def test_ranks_by_best_score_then_time_then_first(ctx):
+    make_bank(singles=14, multiples=5, judges=5)
+    campaign = make_campaign("exam")
+    unit = make_unit()
+    now = utcnow()
+    results = {}
+    for name, share, seconds in [("快而全对", 1.0, 60), ("慢而全对", 1.0, 300), ("半对", 0.5, 30)]:
+        person = make_participant(unit, name=name)
+        attempt = start_or_resume(campaign, person, now=now)
+        keys = right_answers(attempt)
+        answers = {pos: k for pos, k in keys.items() if pos <= len(keys) * share}
+        finish_attempt(attempt, answers, now=now + timedelta(seconds=seconds))
+        results[name] = db.session.scalar(db.select(ParticipantStanding).filter_by(
+            participant_id=person.id))
+    assert rank_in_unit(campaign, results["快而全对"]) == (1, 3)
+    assert rank_in_unit(campaign, results["慢而全对"]) == (2, 3)
+    assert rank_in_unit(campaign, results["半对"]) == (3, 3)
+
+
+def test_units_rank_by_points_in_contest_mode(ctx):
+    make_bank()
+    campaign = make_campaign("contest")
+    assert campaign.scoring_mode is ScoringMode.ACCUMULATE
+    busy, quiet, idle = make_unit(), make_unit(), make_unit()
+    for unit, people in ((busy, 3), (quiet, 1)):
+        for _ in range(people):
+            attempt = start_or_resume(campaign, make_participant(unit))
+            finish_attempt(attempt, right_answers(attempt))
+    rows = unit_rows(campaign, busy.kind)
+    assert [row.unit.id for row in rows][:2] == [busy.id, quiet.id]
+    assert rows[0].points_total == 300 and rows[0].participation_rate == 0.03
+    assert unit_rank(campaign, quiet) == (2, 3)
+    assert unit_rank(campaign, idle) == (3, 3)
+
+
+def test_partial_credit_campaign(ctx):
+    make_question(QuestionType.MULTIPLE, answer=["A", "C"])
+    campaign = make_campaign("exam", partial_credit=True, paper_sections=[
+        {"type": "multiple", "category": None, "count": 1, "points": 4}])
+    attempt = start_or_resume(campaign, make_participant(make_unit()))
+    finish_attempt(attempt, {1: ["A"]})
+    assert attempt.score == 2
