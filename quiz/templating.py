@@ -20,6 +20,9 @@ def asset(filename: str) -> str:
 
 
 def percent(fraction: float) -> str:
+    """32.5%; small rates keep two decimals so that a first participant shows (0.03%)."""
+    if 0 < fraction < 0.01:
+        return f"{fraction * 100:.2f}%"
     return f"{fraction * 100:.1f}%"
 
 
