@@ -37,9 +37,11 @@ def render_error(code: int, message: str):
 def handle_http_error(error: HTTPException):
     code = error.code or 500
     default = MESSAGES.get(code, MESSAGES[400])
-    # abort(404, description="…") carries a Chinese message; werkzeug's own English ones do not.
-    described = error.description if error.description != type(error).description else None
-    return render_error(code, described or default)
+    # Our abort(404, description="…") carries a Chinese message for the person; werkzeug's
+    # and the limiter's own descriptions are English and technical, so they are replaced.
+    described = error.description or ""
+    is_chinese = any("\u4e00" <= char <= "\u9fff" for char in described)
+    return render_error(code, described if is_chinese else default)
 
 
 def handle_csrf_error(_error: CSRFError):

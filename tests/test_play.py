@@ -252,3 +252,21 @@ def test_no_page_loads_anything_from_outside(client, demo):
     for url in ("/", "/u/S01C01", "/board/", "/auth/login"):
         page = client.get(url).get_data(as_text=True)
         assert not re.search(r'(src|href)="(https?:)?//', page), url
+
+
+def test_paper_requests_are_limited_per_paper_not_per_address(app, demo):
+    from quiz import create_app
+
+    limited = create_app({**app.config, "RATELIMIT_ENABLED": True})
+    first, second = limited.test_client(), limited.test_client()  # one NAT address
+    tokens = [attempt_token(start(first, name="甲")), attempt_token(start(second, name="乙"))]
+    csrf = csrf_token(first, "/")
+    statuses = [first.post(f"/a/{tokens[0]}/save", data={"csrf_token": csrf},
+                           headers={"X-Requested-With": "fetch"}).status_code for _ in range(61)]
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429
+    limited_reply = first.post(f"/a/{tokens[0]}/save", data={"csrf_token": csrf},
+                               headers={"X-Requested-With": "fetch"})
+    assert limited_reply.json["error"] == "操作太频繁了，请稍后再试。"
+    other = second.post(f"/a/{tokens[1]}/save", data={"csrf_token": csrf_token(second, "/")},
+                        headers={"X-Requested-With": "fetch"})
+    assert other.status_code == 200

@@ -96,8 +96,14 @@ def unit_landing(code: str):
     return _landing(campaign, unit, form)
 
 
+def attempt_key() -> str:
+    """Rate-limit a paper's own requests by the paper, not by the address: a whole
+    enterprise answers from behind one NAT address."""
+    return f"attempt:{request.view_args.get('token', '')}"
+
+
 @bp.route("/start", methods=["POST"])
-@limiter.limit("30 per minute")
+@limiter.limit("300 per minute")  # generous: a broadcast sends a whole office at once
 def start():
     """Register (or recognise) the person and open their paper."""
     campaign = active_campaign()
@@ -170,7 +176,7 @@ def attempt(token: str):
 
 
 @bp.route("/a/<token>/save", methods=["POST"])
-@limiter.limit("120 per minute")
+@limiter.limit("60 per minute", key_func=attempt_key)
 def save(token: str):
     """Keep the answers given so far, so a reload or a lost connection loses nothing."""
     attempt = own_attempt(token)
@@ -190,7 +196,7 @@ def save(token: str):
 
 
 @bp.route("/a/<token>/submit", methods=["POST"])
-@limiter.limit("30 per minute")
+@limiter.limit("20 per minute", key_func=attempt_key)
 def submit(token: str):
     """Grade the paper on the server, once, however often it is sent."""
     attempt = own_attempt(token)
