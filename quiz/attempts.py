@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from quiz.counters import add_to_counter
 from quiz.extensions import db
 from quiz.grading import award_points, is_passing
 from quiz.models import (
@@ -194,19 +195,5 @@ def _update_totals(attempt: Attempt, campaign: Campaign) -> None:
         "full_mark_participants": int(now_full) - int(was_full),
         "points_total": attempt.score,
     }
-    add_to_tally(attempt.campaign_id, attempt.unit_id, deltas)
-
-
-def add_to_tally(campaign_id: int, unit_id: int, deltas: dict[str, int]) -> None:
-    """Add deltas to a unit's totals with one atomic UPDATE, creating the row if needed."""
-    where = (UnitTally.campaign_id == campaign_id, UnitTally.unit_id == unit_id)
-    update = db.update(UnitTally).where(*where).values(
-        {getattr(UnitTally, name): getattr(UnitTally, name) + delta
-         for name, delta in deltas.items()}).execution_options(synchronize_session=False)
-    if db.session.execute(update).rowcount == 1:
-        return
-    try:
-        with db.session.begin_nested():
-            db.session.add(UnitTally(campaign_id=campaign_id, unit_id=unit_id, **deltas))
-    except IntegrityError:  # another submission created the row first
-        db.session.execute(update)
+    add_to_counter(UnitTally, {"campaign_id": attempt.campaign_id, "unit_id": attempt.unit_id},
+                   deltas)

@@ -5,7 +5,7 @@ import click
 from flask import Blueprint, current_app
 
 from quiz.bank_loader import BankError, load_bank, read_bank
-from quiz.demo import ensure_admin, seed_campaigns, seed_units
+from quiz.demo import ensure_admin, seed_demo
 from quiz.extensions import db
 
 bp = Blueprint("cli", __name__, cli_group=None)
@@ -55,11 +55,11 @@ def seed(username: str) -> None:
 
     Existing data is kept; ADMIN_PASSWORD, when set, resets the administrator's password.
     """
-    units = seed_units()
-    campaigns = seed_campaigns()
+    created = seed_demo()
     admin, password = ensure_admin(username, os.environ.get("ADMIN_PASSWORD") or None)
     db.session.commit()
-    click.echo(f"demo: {units} units and {campaigns} campaigns created")
+    click.echo(f"demo: {created['units']} units and {created['campaigns']} campaigns created; "
+               f"{created['themes']} official themes and {created['slogans']} official slogans loaded")
     click.echo("")
     click.echo("  组织者后台 / organiser console: /auth/login")
     click.echo(f"  用户名 / username: {admin.username}")

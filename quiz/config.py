@@ -19,6 +19,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # The address printed on posters, e.g. https://aq.example.gov.cn (default: the request's).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", "")  # default: instance/exports
     QUESTION_BANK_DIR = str(PROJECT_ROOT / "questions")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     # Seconds after the time limit in which a submission still counts (slow networks).

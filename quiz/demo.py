@@ -5,6 +5,7 @@ from datetime import date
 from quiz.extensions import db
 from quiz.models import Campaign, Organiser, OrganiserRole, Unit, UnitKind
 from quiz.papers import PRESETS
+from quiz.slogan_rules import seed_official
 
 # code, name, kind, parent code, headcount
 DEMO_UNITS = [
@@ -43,6 +44,13 @@ def campaign_from_preset(preset: str, **fields) -> Campaign:
     """A campaign whose paper rules start from one of the presets."""
     rules = {key: value for key, value in PRESETS[preset].items() if key != "label"}
     return Campaign(**{**rules, **fields})
+
+
+def seed_demo() -> dict[str, int]:
+    """Everything `flask demo seed` creates except the account; the caller commits."""
+    themes, slogans = seed_official()
+    return {"units": seed_units(), "campaigns": seed_campaigns(), "themes": themes,
+            "slogans": slogans}
 
 
 def seed_units() -> int:

@@ -40,7 +40,7 @@ def app(tmp_path):
     url = database_url(tmp_path)
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
-        "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
+        "RATELIMIT_ENABLED": False, "EXPORT_FOLDER": str(tmp_path / "exports"),
     })
     with app.app_context():
         if url not in _prepared_urls and not url.startswith("sqlite"):
@@ -79,13 +79,32 @@ def csrf_token(client, url: str) -> str:
     return match.group(1)
 
 
+def login(client, username: str, password: str = "secret-pass-1"):
+    """Log an organiser in through the real form."""
+    token = csrf_token(client, "/auth/login")
+    return client.post("/auth/login", data={"csrf_token": token, "username": username,
+                                             "password": password})
+
+
+@pytest.fixture
+def admin_client(app, demo):
+    """A client logged in as a district administrator."""
+    with app.app_context():
+        factories.make_organiser("admin")
+    client = app.test_client()
+    assert login(client, "admin").status_code == 302
+    return client
+
+
 @pytest.fixture
 def demo(app):
     """The demo district with a contest campaign and a small, known question bank."""
     with app.app_context():
         from quiz.demo import seed_units
+        from quiz.slogan_rules import seed_official
 
         seed_units()
+        seed_official()
         db.session.commit()
         factories.make_bank()
         campaign = factories.make_campaign("contest")

@@ -63,3 +63,16 @@ def make_participant(unit: Unit, name: str = "张三") -> Participant:
     db.session.add(participant)
     db.session.commit()
     return participant
+
+
+def make_organiser(username: str = "admin", password: str = "secret-pass-1",
+                   unit: Unit | None = None, is_admin: bool = True):
+    from quiz.models import Organiser, OrganiserRole
+
+    organiser = Organiser(username=username, display_name=f"{username}管理员", password_hash="",
+                          role=OrganiserRole.ADMIN if is_admin else OrganiserRole.UNIT,
+                          unit_id=unit.id if unit else None)
+    organiser.set_password(password)
+    db.session.add(organiser)
+    db.session.commit()
+    return organiser

@@ -5,7 +5,15 @@ from datetime import timedelta
 import pytest
 
 from quiz.extensions import db
-from quiz.models import Attempt, AttemptStatus, Participant, ParticipantStanding, Unit, UnitTally
+from quiz.models import (
+    Attempt,
+    AttemptStatus,
+    LinkScan,
+    Participant,
+    ParticipantStanding,
+    Unit,
+    UnitTally,
+)
 from tests.conftest import csrf_token
 
 
@@ -48,8 +56,17 @@ def submit(client, token, data):
     return client.post(f"/a/{token}/submit", data={"csrf_token": csrf_token(client, "/"), **data})
 
 
-def test_unit_link_attributes_the_page(client, demo):
-    page = client.get("/u/S01C01").get_data(as_text=True)
+def test_unit_link_counts_the_scan_and_attributes_the_page(client, app, demo):
+    response = client.get("/u/S01C01")
+    assert response.status_code == 302 and response.headers["Location"] == "/join/S01C01"
+    client.get("/u/S01C01/report")
+    client.get("/u/S01C01")
+    with app.app_context():
+        counts = {(scan.unit_id, scan.purpose.value): scan.count
+                  for scan in db.session.scalars(db.select(LinkScan))}
+        unit_id = db.session.scalar(db.select(Unit.id).filter_by(code="S01C01"))
+        assert counts == {(unit_id, "quiz"): 2, (unit_id, "report"): 1}
+    page = client.get("/join/S01C01").get_data(as_text=True)
     assert "东街街道 · 东门社区" in page
     assert 'name="unit" value="S01C01"' in page
 
@@ -57,6 +74,7 @@ def test_unit_link_attributes_the_page(client, demo):
 def test_unknown_unit_gets_a_chinese_404(client, demo):
     response = client.get("/u/NOPE")
     assert response.status_code == 404
+    assert client.get("/join/NOPE").status_code == 404
     assert "没有找到这个单位" in response.get_data(as_text=True)
 
 
@@ -102,7 +120,7 @@ def test_start_opens_a_paper_and_remembers_the_person(client, app, demo):
         person = db.session.scalar(db.select(Participant))
         assert (person.name, person.phone, person.unit.code) == ("张小明", "13800138000", "S01C01")
         assert person.phone_consented_at is not None
-    again = client.get("/u/S01C01").get_data(as_text=True)
+    again = client.get("/join/S01C01").get_data(as_text=True)
     assert "欢迎回来，张小明" in again and "继续答题" in again
     page = client.get(f"/a/{token}")
     assert page.status_code == 200
@@ -185,7 +203,7 @@ def test_double_submit_counts_once(client, app, demo):
 def test_the_daily_limit_is_refused_with_a_message(client, demo):
     token = attempt_token(start(client))
     submit(client, token, {})
-    csrf = csrf_token(client, "/u/S01C01")
+    csrf = csrf_token(client, "/join/S01C01")
     response = client.post("/start", data={"csrf_token": csrf, "continue": "1"})
     assert response.status_code == 429
     assert "今天的 1 次答题机会已经用完" in response.get_data(as_text=True)
@@ -211,7 +229,7 @@ def test_someone_elses_paper_is_not_found(client, app, demo):
     stranger = app.test_client()
     start(stranger, name="李四")
     assert stranger.get(f"/a/{token}").status_code == 404
-    csrf = csrf_token(stranger, "/u/S01C01")
+    csrf = csrf_token(stranger, "/join/S01C01")
     response = stranger.post(f"/a/{token}/submit", data={"csrf_token": csrf, "q1": "0"})
     assert response.status_code == 404
     assert stranger.get(f"/a/{token}/result").status_code == 404
@@ -219,10 +237,10 @@ def test_someone_elses_paper_is_not_found(client, app, demo):
 
 def test_not_me_forgets_the_person(client, demo):
     start(client)
-    csrf = csrf_token(client, "/u/S01C01")
+    csrf = csrf_token(client, "/join/S01C01")
     response = client.post("/forget", data={"csrf_token": csrf, "unit": "S01C01"})
-    assert response.headers["Location"].endswith("/u/S01C01")
-    assert "欢迎回来" not in client.get("/u/S01C01").get_data(as_text=True)
+    assert response.headers["Location"].endswith("/join/S01C01")
+    assert "欢迎回来" not in client.get("/join/S01C01").get_data(as_text=True)
 
 
 def test_api_units(client, demo):
@@ -237,11 +255,12 @@ def test_inactive_unit_is_hidden(client, app, demo):
         db.session.scalar(db.select(Unit).filter_by(code="S01C02")).is_active = False
         db.session.commit()
     assert client.get("/u/S01C02").status_code == 404
+    assert client.get("/join/S01C02").status_code == 404
     assert "S01C02" not in {u["code"] for u in client.get("/api/units").json["units"]}
 
 
 def test_pages_send_security_headers(client, demo):
-    response = client.get("/u/S01C01")
+    response = client.get("/join/S01C01")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -249,7 +268,7 @@ def test_pages_send_security_headers(client, demo):
 
 
 def test_no_page_loads_anything_from_outside(client, demo):
-    for url in ("/", "/u/S01C01", "/board/", "/auth/login"):
+    for url in ("/", "/join/S01C01", "/board/", "/auth/login", "/slogans/", "/r/"):
         page = client.get(url).get_data(as_text=True)
         assert not re.search(r'(src|href)="(https?:)?//', page), url
 

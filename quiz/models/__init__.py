@@ -1,6 +1,7 @@
 """All models, importable from quiz.models."""
 from quiz.models.bank import Question, QuestionType, QuestionVersion
 from quiz.models.org import UNIT_KIND_LABELS, Organiser, OrganiserRole, Unit, UnitKind
+from quiz.models.promo import CampaignTheme, LinkPurpose, LinkScan, Slogan, SloganStatus, SloganVote
 from quiz.models.play import (
     Attempt,
     AttemptQuestion,
@@ -17,6 +18,9 @@ __all__ = [
     "AttemptQuestion",
     "AttemptStatus",
     "Campaign",
+    "CampaignTheme",
+    "LinkPurpose",
+    "LinkScan",
     "Organiser",
     "OrganiserRole",
     "Participant",
@@ -25,6 +29,9 @@ __all__ = [
     "QuestionType",
     "QuestionVersion",
     "ScoringMode",
+    "Slogan",
+    "SloganStatus",
+    "SloganVote",
     "UNIT_KIND_LABELS",
     "Unit",
     "UnitKind",

@@ -24,12 +24,23 @@ from quiz.attempts import (
     milliseconds_left,
     start_or_resume,
 )
+from quiz.counters import add_to_counter
 from quiz.extensions import db, limiter
 from quiz.leaderboard import rank_in_unit, unit_rank
-from quiz.models import Attempt, Campaign, Participant, ParticipantStanding, Unit, UnitKind
+from quiz.models import (
+    Attempt,
+    Campaign,
+    LinkPurpose,
+    LinkScan,
+    Participant,
+    ParticipantStanding,
+    Unit,
+    UnitKind,
+)
 from quiz.papers import PaperError
 from quiz.play.forms import ContinueForm, ForgetForm, StartForm, answer_form_for, chosen_keys
-from quiz.timeutil import utcnow
+from quiz.slogan_rules import slogan_of_the_day
+from quiz.timeutil import local_day, utcnow
 
 bp = Blueprint("play", __name__)
 
@@ -73,7 +84,7 @@ def _landing(campaign: Campaign, unit: Unit | None, form: StartForm, status: int
         "play/landing.html", campaign=campaign, unit=unit, form=form,
         participant=participant, continue_form=ContinueForm(), forget_form=ForgetForm(),
         attempts_left=max(0, campaign.attempts_per_day - used), open_attempt=open_attempt,
-        limit_message=limit_message), status
+        limit_message=limit_message, slogan=slogan_of_the_day(local_day(utcnow()))), status
 
 
 @bp.route("/")
@@ -85,12 +96,36 @@ def index():
     return _landing(campaign, None, form)
 
 
-@bp.route("/u/<code>")
-def unit_landing(code: str):
-    """The campaign page a unit's poster links to; answers count for that unit."""
-    campaign = active_campaign()
-    unit = db.one_or_404(db.select(Unit).filter_by(code=code, is_active=True),
+def active_unit_or_404(code: str) -> Unit:
+    return db.one_or_404(db.select(Unit).filter_by(code=code, is_active=True),
                          description="没有找到这个单位，请检查二维码或从首页选择单位。")
+
+
+def count_scan(unit: Unit, purpose: LinkPurpose) -> None:
+    add_to_counter(LinkScan, {"unit_id": unit.id, "purpose": purpose, "day": local_day(utcnow())},
+                   {"count": 1})
+    db.session.commit()
+
+
+@bp.route("/u/<code>")
+def scan_quiz(code: str):
+    """The short link on a unit's quiz poster: count the scan, then open the unit's page."""
+    count_scan(active_unit_or_404(code), LinkPurpose.QUIZ)
+    return redirect(url_for("play.join", code=code))
+
+
+@bp.route("/u/<code>/report")
+def scan_report(code: str):
+    """The short link on a unit's hazard-report poster: count the scan, then open the form."""
+    count_scan(active_unit_or_404(code), LinkPurpose.REPORT)
+    return redirect(url_for("report.new", unit=code))
+
+
+@bp.route("/join/<code>")
+def join(code: str):
+    """The campaign page a unit's poster leads to; answers count for that unit."""
+    campaign = active_campaign()
+    unit = active_unit_or_404(code)
     form = StartForm(unit=unit.code)
     form.unit.choices = unit_choices()
     return _landing(campaign, unit, form)
@@ -146,7 +181,7 @@ def forget():
     if form.validate_on_submit():
         session.pop(PARTICIPANT_KEY, None)
     if form.unit.data:
-        return redirect(url_for("play.unit_landing", code=form.unit.data))
+        return redirect(url_for("play.join", code=form.unit.data))
     return redirect(url_for("play.index"))
 
 
