@@ -15,6 +15,7 @@ from quiz.models import (
     AttemptQuestion,
     AttemptStatus,
     Campaign,
+    DailyTally,
     Participant,
     ParticipantStanding,
     UnitTally,
@@ -80,7 +81,7 @@ def start_or_resume(campaign: Campaign, participant: Participant,
         deadline_at=now + timedelta(seconds=campaign.time_limit_seconds),
         max_score=campaign.max_score)
     for position, (question, points) in enumerate(
-            draw_questions(campaign.paper_sections, rng), start=1):
+            draw_questions(campaign.paper_sections, rng, campaign.categories), start=1):
         attempt.questions.append(AttemptQuestion(
             position=position, question_version_id=question.current_version_id,
             points=points, option_order=shuffled_option_keys(question, rng)))
@@ -197,3 +198,6 @@ def _update_totals(attempt: Attempt, campaign: Campaign) -> None:
     }
     add_to_counter(UnitTally, {"campaign_id": attempt.campaign_id, "unit_id": attempt.unit_id},
                    deltas)
+    add_to_counter(DailyTally, {"campaign_id": attempt.campaign_id,
+                                "day": local_day(attempt.submitted_at)},
+                   {"attempts": 1, "new_participants": int(is_first)})

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app
 from quiz.bank_loader import BankError, load_bank, read_bank
 from quiz.demo import ensure_admin, seed_demo
 from quiz.extensions import db
+from quiz.models import Organiser, OrganiserRole, Unit
 
 bp = Blueprint("cli", __name__, cli_group=None)
 
@@ -68,3 +69,37 @@ def seed(username: str) -> None:
     else:
         click.echo("  密码 / password:   (unchanged; run with ADMIN_PASSWORD=... to reset it)")
     click.echo("")
+
+
+@bp.cli.group()
+def user():
+    """Organiser account commands."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", default=None, help="Display name (default: the username).")
+@click.option("--unit", "unit_code", default=None, help="Unit code for a unit organiser.")
+@click.option("--admin", "is_admin", is_flag=True, help="A district administrator.")
+@click.password_option(help="Prompted for when not given; or set it with --password.")
+def create_user(username: str, display_name: str | None, unit_code: str | None,
+                is_admin: bool, password: str) -> None:
+    """Create an organiser account: --admin, or --unit CODE for a unit organiser."""
+    if db.session.scalar(db.select(Organiser.id).filter_by(username=username)):
+        raise click.ClickException(f"username {username!r} is taken")
+    unit = None
+    if not is_admin:
+        if not unit_code:
+            raise click.ClickException("give --unit CODE for a unit organiser, or --admin")
+        unit = db.session.scalar(db.select(Unit).filter_by(code=unit_code))
+        if unit is None:
+            raise click.ClickException(f"no unit with code {unit_code!r}")
+    if len(password) < 10:
+        raise click.ClickException("the password needs at least 10 characters")
+    account = Organiser(username=username, display_name=display_name or username,
+                        role=OrganiserRole.ADMIN if is_admin else OrganiserRole.UNIT,
+                        unit=unit, password_hash="")
+    account.set_password(password)
+    db.session.add(account)
+    db.session.commit()
+    click.echo(f"created {account.role.value} {username}" + (f" for {unit.name}" if unit else ""))

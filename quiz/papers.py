@@ -36,7 +36,8 @@ class PaperError(Exception):
     """The bank cannot fill the campaign's paper; the message is for the organiser."""
 
 
-def draw_questions(sections: list[dict], rng: random.Random) -> list[tuple[Question, int]]:
+def draw_questions(sections: list[dict], rng: random.Random,
+                   categories: list[str] | None = None) -> list[tuple[Question, int]]:
     """Pick questions for each section, least-drawn first, ties broken at random.
 
     Drawing the least-used questions first spreads the whole bank across the
@@ -52,6 +53,8 @@ def draw_questions(sections: list[dict], rng: random.Random) -> list[tuple[Quest
             query = query.where(Question.qtype == QuestionType(section["type"]))
         if section.get("category"):
             query = query.where(Question.category == section["category"])
+        elif categories:
+            query = query.where(Question.category.in_(categories))
         candidates = [(times, rng.random(), qid) for qid, times in db.session.execute(query)
                       if qid not in picked_ids]
         if len(candidates) < section["count"]:

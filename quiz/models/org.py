@@ -51,6 +51,17 @@ class Unit(db.Model):
     headcount: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[UTCDateTime] = mapped_column(default=utcnow)
+    # 联络员 (liaison) details, as the notices' 联络员推荐表 asks for them.
+    liaison_name: Mapped[str | None] = mapped_column(String(20))
+    liaison_gender: Mapped[str | None] = mapped_column(String(4))
+    liaison_title: Mapped[str | None] = mapped_column(String(40))
+    liaison_office_phone: Mapped[str | None] = mapped_column(String(30))
+    liaison_mobile: Mapped[str | None] = mapped_column(String(20))
+    liaison_fax: Mapped[str | None] = mapped_column(String(30))
+    liaison_qq: Mapped[str | None] = mapped_column(String(20))
+    liaison_wechat: Mapped[str | None] = mapped_column(String(40))
+    liaison_email: Mapped[str | None] = mapped_column(String(120))
+    liaison_address: Mapped[str | None] = mapped_column(String(200))
 
     parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.code")
@@ -107,4 +118,6 @@ class Organiser(UserMixin, db.Model):
 
 @login_manager.user_loader
 def load_organiser(organiser_id: str) -> Organiser | None:
-    return db.session.get(Organiser, int(organiser_id)) if organiser_id.isdigit() else None
+    """The logged-in organiser; a disabled account is logged out at its next request."""
+    organiser = db.session.get(Organiser, int(organiser_id)) if organiser_id.isdigit() else None
+    return organiser if organiser is not None and organiser.is_enabled else None

@@ -53,6 +53,8 @@ class Campaign(db.Model):
     )
     # Multiple choice: half the points when the choice is a correct but incomplete subset.
     partial_credit: Mapped[bool] = mapped_column(default=False)
+    # Categories papers are drawn from; empty means the whole bank.
+    categories: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[UTCDateTime] = mapped_column(default=utcnow)
 
     @property
@@ -186,3 +188,15 @@ class UnitTally(db.Model):
 
     unit: Mapped["Unit"] = relationship()
 
+
+
+class DailyTally(db.Model):
+    """Attempts and first-time participants per day, for the participation chart."""
+
+    __tablename__ = "daily_tallies"
+    __table_args__ = (UniqueConstraint("campaign_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    day: Mapped[date] = mapped_column(Date)
+    attempts: Mapped[int] = mapped_column(default=0)
+    new_participants: Mapped[int] = mapped_column(default=0)
