@@ -6,13 +6,16 @@ from quiz.models import Campaign, DailyTally
 
 
 def daily_series(campaign: Campaign, last_day: date) -> list[tuple[date, int, int]]:
-    """(day, attempts, new participants) for every day from the campaign's start to last_day."""
+    """(day, attempts, new participants) per day: the campaign's days up to last_day, or,
+    when every answer fell outside the campaign's dates (a test run, a late month), the
+    days that have answers, so the chart never stretches over empty years."""
     tallies = {t.day: t for t in db.session.scalars(
         db.select(DailyTally).where(DailyTally.campaign_id == campaign.id))}
-    first = min([campaign.starts_on, *tallies]) if tallies else campaign.starts_on
-    last = max([min(last_day, campaign.ends_on), *tallies]) if tallies else min(last_day, campaign.ends_on)
-    if last < first:
-        last = first
+    if tallies and not any(campaign.starts_on <= day <= campaign.ends_on for day in tallies):
+        first, last = min(tallies), max(tallies)
+        first = min(first, last - timedelta(days=6))
+    else:
+        first, last = campaign.starts_on, max(campaign.starts_on, min(last_day, campaign.ends_on))
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return [(day, tallies[day].attempts if day in tallies else 0,
              tallies[day].new_participants if day in tallies else 0) for day in days]
@@ -24,7 +27,7 @@ def daily_chart_svg(series: list[tuple[date, int, int]], width: int = 640, heigh
     left, right, top, bottom = 44, 12, 24, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([1] + [max(a, p) for _d, a, p in series])
-    scale = nice_ceiling(peak)
+    scale = nice_step(peak / 4) * 4  # four grid steps of a round size
     slot = plot_w / max(1, len(series))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'role="img" aria-label="每日答题人次与新增参与人数" class="chart">',
@@ -35,7 +38,7 @@ def daily_chart_svg(series: list[tuple[date, int, int]], width: int = 640, heigh
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                      f'stroke="#dde3ea" stroke-width="1"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="#5b6675">{int(value)}</text>')
+                     f'fill="#5b6675">{value:g}</text>')
     points = []
     label_every = max(1, len(series) // 10)
     for index, (day, attempts, newcomers) in enumerate(series):
@@ -58,7 +61,11 @@ def daily_chart_svg(series: list[tuple[date, int, int]], width: int = 640, heigh
     return "".join(parts)
 
 
-def nice_ceiling(value: int) -> int:
-    """The next round number at or above value (1, 2, 4, 5, 10 × 10ⁿ), for a readable axis."""
-    magnitude = 10 ** (len(str(max(1, value))) - 1)
-    return next(step * magnitude for step in (1, 2, 4, 5, 10) if step * magnitude >= value)
+def nice_step(value: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50 … at or above value."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude >= value:
+                return step * magnitude
+        magnitude *= 10

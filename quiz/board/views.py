@@ -101,6 +101,7 @@ def leaderboard_data(campaign: Campaign, kind: UnitKind, metric: str | None = No
         "kind": {"value": kind.value, "label": kind.label},
         "metric": {"value": metric, "label": METRICS[metric][0]},
         "units": [{"rank": row.rank, "code": row.unit.code, "name": row.unit.path_name,
+                   "short_name": row.unit.name,
                    "participants": row.participants, "attempts": row.attempts,
                    "average": round(row.average_best, 1), "points": row.points_total,
                    "participation_rate": round(row.participation_rate, 4),

@@ -23,7 +23,7 @@
       var item = document.createElement("li");
       if (!unit.started) { item.className = "idle"; }
       item.appendChild(text("b", unit.started ? unit.rank : "—"));
-      item.appendChild(text("span", unit.name));
+      item.appendChild(text("span", unit.short_name));
       item.appendChild(text("em", byPoints ? unit.points : unit.average));
       item.appendChild(text("small", unit.participants + " 人"));
       units.appendChild(item);
