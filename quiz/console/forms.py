@@ -7,13 +7,13 @@ from wtforms import (
     FormField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     EqualTo,
     Length,
     NumberRange,
@@ -26,6 +26,11 @@ from wtforms.form import Form
 from quiz.forms import BaseForm
 from quiz.models import UNIT_KIND_LABELS, ScoringMode
 from quiz.play.forms import strip_text
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 UNIT_CODE = Regexp(r"^[A-Za-z0-9-]{1,32}$", message="编码只能用字母、数字和连字符，最多 32 位")
 PHONE_TEXT = Regexp(r"^[0-9+\-() ]{0,30}$", message="请填写电话号码")
@@ -40,13 +45,13 @@ class UnitForm(BaseForm):
     name = StringField("单位名称", filters=[strip_text],
                        validators=[DataRequired("请填写单位名称"), Length(max=100)])
     code = StringField("链接编码（留空自动生成）", filters=[strip_text], validators=[Optional(), UNIT_CODE])
-    kind = SelectField("类别", choices=[(kind.value, label) for kind, label in UNIT_KIND_LABELS.items()])
+    kind = SelectField("类别", choices=choices((kind.value, label) for kind, label in UNIT_KIND_LABELS.items()))
     parent = SelectField("上级单位", validate_choice=False)
     headcount = IntegerField("人数（只填本单位直属人数，下级自动汇总）", default=0,
                              validators=[NumberRange(min=0, max=10_000_000, message="人数应为 0 或正整数")])
     is_active = BooleanField("启用（停用后链接和海报失效，数据保留）", default=True)
     liaison_name = optional_text("联络员姓名", 20)
-    liaison_gender = SelectField("性别", choices=[("", "—"), ("男", "男"), ("女", "女")],
+    liaison_gender = SelectField("性别", choices=choices([("", "—"), ("男", "男"), ("女", "女")]),
                                  validators=[Optional()])
     liaison_title = optional_text("职务", 40)
     liaison_office_phone = optional_text("办公电话", 30, PHONE_TEXT)
@@ -54,7 +59,7 @@ class UnitForm(BaseForm):
     liaison_fax = optional_text("传真", 30, PHONE_TEXT)
     liaison_qq = optional_text("QQ", 20, Regexp(r"^\d{5,12}$", message="QQ 号应为 5–12 位数字"))
     liaison_wechat = optional_text("微信号", 40)
-    liaison_email = optional_text("电子邮箱", 120, Email(message="请填写正确的电子邮箱"))
+    liaison_email = optional_text("电子邮箱", 120, Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请填写正确的电子邮箱"))
     liaison_address = optional_text("通信地址", 200)
 
     LIAISON_FIELDS = ("liaison_name", "liaison_gender", "liaison_title", "liaison_office_phone",
@@ -67,7 +72,7 @@ class OrganiserForm(BaseForm):
         DataRequired("请填写用户名"), Regexp(r"^[A-Za-z0-9_.-]{3,64}$", message="用户名为 3–64 位字母、数字或 _ . -")])
     display_name = StringField("姓名", filters=[strip_text],
                                validators=[DataRequired("请填写姓名"), Length(max=64)])
-    role = SelectField("角色", choices=[("unit", "单位组织者（本单位及下级）"), ("admin", "区级管理员（全部）")])
+    role = SelectField("角色", choices=choices([("unit", "单位组织者（本单位及下级）"), ("admin", "区级管理员（全部）")]))
     unit = SelectField("所属单位", validate_choice=False)
     password = PasswordField("初始密码（至少 10 位）", validators=[
         DataRequired("请设置密码"), Length(min=10, max=128, message="密码至少 10 位")])
@@ -86,8 +91,12 @@ class PasswordResetForm(BaseForm):
 class SectionForm(Form):
     """One group of a paper: how many questions of which type (and category), worth how much."""
 
-    type = SelectField("题型", choices=[("any", "不限题型"), ("single", "单选题"),
-                                      ("multiple", "多选题"), ("judge", "判断题")])
+    class Meta:
+        locales = ("zh",)
+
+    # Checked with the whole paper (papers.validate_sections), so an unused row is no error.
+    type = SelectField("题型", validate_choice=False, default="any", choices=choices([("any", "不限题型"), ("single", "单选题"),
+                                              ("multiple", "多选题"), ("judge", "判断题")]))
     category = SelectField("分类", validate_choice=False)
     count = IntegerField("题数", validators=[Optional(), NumberRange(min=0, max=100, message="题数 0–100")])
     points = IntegerField("每题分值", validators=[Optional(), NumberRange(min=1, max=100, message="分值 1–100")])
@@ -106,7 +115,7 @@ class CampaignForm(BaseForm):
     attempts_per_day = IntegerField("每人每天次数", validators=[
         DataRequired("请填写次数"), NumberRange(min=1, max=20, message="每天 1–20 次")])
     pass_mark = IntegerField("合格分", validators=[NumberRange(min=0, max=10000, message="合格分不能为负")])
-    scoring_mode = SelectField("单位成绩计算", choices=[(mode.value, mode.label) for mode in ScoringMode])
+    scoring_mode = SelectField("单位成绩计算", choices=choices((mode.value, mode.label) for mode in ScoringMode))
     partial_credit = BooleanField("多选题少选得一半分（错选不得分）")
     categories = SelectMultipleField("出题范围（不选则全部分类）", validate_choice=False)
 
