@@ -100,10 +100,11 @@ def rolled_up_rows(campaign: Campaign) -> dict[int, UnitRow]:
 
 
 def unit_rows(campaign: Campaign, kind: UnitKind | None = None, metric: str | None = None,
-              within: set[int] | None = None) -> list[UnitRow]:
+              within: set[int] | None = None,
+              rolled: dict[int, UnitRow] | None = None) -> list[UnitRow]:
     """Active units (of one kind, inside a set of unit ids) ranked by a metric, rolled up."""
     metric = metric if metric in METRICS else default_metric(campaign)
-    rows = [row for row in rolled_up_rows(campaign).values()
+    rows = [row for row in (rolled or rolled_up_rows(campaign)).values()
             if (kind is None or row.unit.kind is kind)
             and (within is None or row.unit.id in within)]
     rank_rows(rows, metric)
@@ -168,7 +169,7 @@ def top_people(campaign: Campaign, unit_ids: set[int] | None = None, limit: int 
     if unit_ids is not None:
         query = query.where(S.unit_id.in_(unit_ids))
     if campaign.scoring_mode is ScoringMode.ACCUMULATE:
-        query = query.order_by(S.points_total.desc(), S.best_at, S.id)
+        query = query.order_by(S.points_total.desc())
     else:
-        query = query.order_by(S.best_score.desc(), S.best_duration_ms, S.best_at, S.id)
+        query = query.order_by(S.best_score.desc(), S.best_duration_ms, S.best_at)
     return db.session.execute(query.limit(limit)).all()

@@ -87,7 +87,7 @@ def leaderboard_data(campaign: Campaign, kind: UnitKind, metric: str | None = No
     metric = metric or default_metric(campaign)
     rows = rolled_up_rows(campaign)
     roots = [row for row in rows.values() if row.unit.parent_id not in rows]
-    ranked = unit_rows(campaign, kind, metric)
+    ranked = unit_rows(campaign, kind, metric, rolled=rows)
     today = db.session.scalar(db.select(DailyTally).filter_by(
         campaign_id=campaign.id, day=local_day(utcnow())))
     return {

@@ -1,4 +1,5 @@
 """All models, importable from quiz.models."""
+from quiz.models import learn, report  # noqa: F401  (their tables join the metadata)
 from quiz.models.bank import Question, QuestionType, QuestionVersion
 from quiz.models.org import UNIT_KIND_LABELS, Organiser, OrganiserRole, Unit, UnitKind
 from quiz.models.promo import CampaignTheme, LinkPurpose, LinkScan, Slogan, SloganStatus, SloganVote

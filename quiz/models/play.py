@@ -157,6 +157,10 @@ class ParticipantStanding(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "participant_id"),
         Index("ix_participant_standings_rank", "campaign_id", "unit_id", "best_score"),
+        # The individual leaderboards read their top rows straight off these indexes.
+        Index("ix_participant_standings_top_points", "campaign_id", "points_total"),
+        Index("ix_participant_standings_top_best", "campaign_id", "best_score",
+              "best_duration_ms", "best_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))

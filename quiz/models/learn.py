@@ -1,0 +1,1 @@
+"""Practice answers and the 错题本 (placeholder)."""

@@ -1,0 +1,1 @@
+"""Hazard reports (placeholder)."""
