@@ -24,11 +24,11 @@ db: install
 
 run: db
 	@echo "SafetyMonth on http://127.0.0.1:$(PORT)/  (the demo unit 东门社区: http://127.0.0.1:$(PORT)/u/S01C01)"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	BIND=127.0.0.1:$(PORT) WEB_WORKERS=$${WEB_WORKERS:-2} $(BIN)/gunicorn -c python:quiz.gunicorn_conf wsgi:app
 
 # Debian's Chromium drives the browser tests; Playwright never downloads a browser.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	@{ command -v chromium && dpkg -s fonts-noto-cjk; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }
 
 check-bank: install

@@ -6,7 +6,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from quiz import auth, board, cli, console, errors, learn, play, posters, report, slogans, templating
+from quiz import (auth, backup, board, cli, console, errors, health, learn, play, posters, report, slogans,
+                  templating)
 from quiz.config import PROJECT_ROOT, Config
 from quiz.extensions import register_extensions
 
@@ -29,9 +30,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"],
                                 x_proto=app.config["PROXY_HOPS"], x_host=app.config["PROXY_HOPS"])
     register_extensions(app)
-    for module in (play, learn, report, board, slogans, posters, auth, console, cli):
+    for module in (play, learn, report, board, slogans, posters, auth, console, cli, backup, health):
         app.register_blueprint(module.bp)
+    app.register_blueprint(report.open311.bp)
     errors.register(app)
+    health.register(app)
     templating.register(app)
     return app
 

@@ -26,7 +26,21 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     # Seconds after the time limit in which a submission still counts (slow networks).
     SUBMIT_GRACE_SECONDS = 15
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a report form without JavaScript carries 3 photos
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", "")  # default: instance/uploads
+    # Hazard reports: handling limit, one extension, the reporter's window to dispute a closure.
+    REPORT_HANDLING_DAYS = 60
+    REPORT_MAX_EXTENSION_DAYS = 30
+    REPORT_DISPUTE_DAYS = 15
+    # Rewards: 安全生产领域举报奖励办法 (15% of the fine, 3,000 to 300,000 yuan) for major
+    # hazards; a flat local amount for ordinary ones; unclaimed rewards expire.
+    REWARD_MAJOR_RATE = 0.15
+    REWARD_MAJOR_MIN_YUAN = 3000
+    REWARD_MAJOR_MAX_YUAN = 300000
+    REWARD_GENERAL_YUAN = int(os.environ.get("REWARD_GENERAL_YUAN", "200"))
+    REWARD_CLAIM_DAYS = 90
+    # Open311 clients that may submit reports: comma-separated keys.
+    OPEN311_API_KEYS = [key for key in os.environ.get("OPEN311_API_KEYS", "").split(",") if key]
     WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # a quiz page may stay open for a long time
     SESSION_COOKIE_HTTPONLY = True

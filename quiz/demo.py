@@ -89,7 +89,7 @@ def ensure_admin(username: str, password: str | None) -> tuple[Organiser, str | 
     admin = db.session.scalar(db.select(Organiser).filter_by(username=username))
     if admin is None:
         admin = Organiser(username=username, display_name="区安办管理员",
-                          role=OrganiserRole.ADMIN, password_hash="")
+                          role=OrganiserRole.ADMIN, password_hash="", handles_reports=True)
         db.session.add(admin)
         password = password or secrets.token_urlsafe(9)
     if password:

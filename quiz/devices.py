@@ -14,3 +14,8 @@ def device_key() -> str:
         session.permanent = True
         session[DEVICE_KEY] = key
     return key
+
+
+def device_limit_key() -> str:
+    """Rate-limit key of this phone (a script that drops its cookies meets the address limits)."""
+    return f"device:{device_key()}"

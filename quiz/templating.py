@@ -46,7 +46,12 @@ def local_datetime(moment) -> str:
     return local_time(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def local_date(moment) -> str:
+    """The day only: the exposure board must not tell when someone walked past."""
+    return local_time(moment).strftime("%Y-%m-%d") if moment else ""
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals["asset"] = asset
     app.jinja_env.filters.update(percent=percent, duration=duration, mask_name=mask_name,
-                                 local_datetime=local_datetime)
+                                 local_datetime=local_datetime, local_date=local_date)

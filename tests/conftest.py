@@ -41,6 +41,7 @@ def app(tmp_path):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
         "RATELIMIT_ENABLED": False, "EXPORT_FOLDER": str(tmp_path / "exports"),
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
     })
     with app.app_context():
         if url not in _prepared_urls and not url.startswith("sqlite"):

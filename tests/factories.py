@@ -66,12 +66,12 @@ def make_participant(unit: Unit, name: str = "张三") -> Participant:
 
 
 def make_organiser(username: str = "admin", password: str = "secret-pass-1",
-                   unit: Unit | None = None, is_admin: bool = True):
+                   unit: Unit | None = None, is_admin: bool = True, handles_reports: bool = False):
     from quiz.models import Organiser, OrganiserRole
 
     organiser = Organiser(username=username, display_name=f"{username}管理员", password_hash="",
                           role=OrganiserRole.ADMIN if is_admin else OrganiserRole.UNIT,
-                          unit_id=unit.id if unit else None)
+                          unit_id=unit.id if unit else None, handles_reports=handles_reports)
     organiser.set_password(password)
     db.session.add(organiser)
     db.session.commit()

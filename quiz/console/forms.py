@@ -7,7 +7,6 @@ from wtforms import (
     FormField,
     IntegerField,
     PasswordField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,13 +22,8 @@ from wtforms.validators import (
 )
 from wtforms.form import Form
 
-from quiz.forms import BaseForm
+from quiz.forms import BaseForm, choices, strip_text
 from quiz.models import UNIT_KIND_LABELS, ScoringMode
-from quiz.play.forms import strip_text
-
-def choices(pairs) -> list[SelectChoice]:
-    """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 UNIT_CODE = Regexp(r"^[A-Za-z0-9-]{1,32}$", message="编码只能用字母、数字和连字符，最多 32 位")
@@ -74,6 +68,7 @@ class OrganiserForm(BaseForm):
                                validators=[DataRequired("请填写姓名"), Length(max=64)])
     role = SelectField("角色", choices=choices([("unit", "单位组织者（本单位及下级）"), ("admin", "区级管理员（全部）")]))
     unit = SelectField("所属单位", validate_choice=False)
+    handles_reports = BooleanField("负责办理隐患举报（可在记录理由后查看举报人信息，仅限区级管理员）")
     password = PasswordField("初始密码（至少 10 位）", validators=[
         DataRequired("请设置密码"), Length(min=10, max=128, message="密码至少 10 位")])
 

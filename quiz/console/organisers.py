@@ -35,7 +35,8 @@ def new_organiser():
             form.unit.errors.append("请选择所属单位")
         if not form.errors:
             account = Organiser(username=form.username.data, display_name=form.display_name.data,
-                                role=OrganiserRole(form.role.data), unit=unit, password_hash="")
+                                role=OrganiserRole(form.role.data), unit=unit, password_hash="",
+                                handles_reports=form.role.data == "admin" and form.handles_reports.data)
             account.set_password(form.password.data)
             db.session.add(account)
             db.session.commit()

@@ -11,6 +11,7 @@ from quiz.forms import BaseForm
 from quiz.leaderboard import METRICS, default_metric, unit_rows
 from quiz.models import Campaign, Question, Slogan, SloganStatus, UnitKind
 from quiz.permissions import admin_required, subtree_ids, tree_order
+from quiz.report_workflow import report_counts
 from quiz.slogan_rules import SloganRefused, moderate
 from quiz.slogans.forms import RejectForm
 from quiz.timeutil import local_day, utcnow
@@ -49,6 +50,7 @@ def index():
         "console/index.html", campaign=campaign, rows=rows, metric=metric, kind=kind,
         metrics=METRICS, kinds=list(UnitKind), not_started=not_started,
         summary=top[0] if top else None, question_count=question_count,
+        report_counts=report_counts(visible_ids()),
         chart=daily_chart_svg(daily_series(campaign, today), width=760, highlight=today))
 
 

@@ -97,6 +97,8 @@ class Organiser(UserMixin, db.Model):
     )
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # An administrator who handles hazard reports may read a reporter's identity (logged).
+    handles_reports: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[UTCDateTime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()
@@ -114,6 +116,10 @@ class Organiser(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is OrganiserRole.ADMIN
+
+    @property
+    def may_read_reporters(self) -> bool:
+        return self.is_admin and self.handles_reports
 
 
 @login_manager.user_loader

@@ -10,14 +10,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from quiz.forms import BaseForm
+from quiz.forms import CONTROL_CHARACTERS, BaseForm, strip_text
 from quiz.models import Attempt, QuestionType
-
-CONTROL_CHARACTERS = {chr(code) for code in range(32)} | {chr(127)}
-
-
-def strip_text(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class StartForm(BaseForm):

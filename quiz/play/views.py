@@ -25,6 +25,7 @@ from quiz.attempts import (
     start_or_resume,
 )
 from quiz.counters import add_to_counter
+from quiz.devices import device_limit_key
 from quiz.extensions import db, limiter
 from quiz.leaderboard import rank_in_unit, unit_rank
 from quiz.models import (
@@ -137,8 +138,14 @@ def attempt_key() -> str:
     return f"attempt:{request.view_args.get('token', '')}"
 
 
+def is_returning_person() -> bool:
+    return "continue" in request.form and bool(session.get(PARTICIPANT_KEY))
+
+
 @bp.route("/start", methods=["POST"])
 @limiter.limit("300 per minute")  # generous: a broadcast sends a whole office at once
+# A family shares a phone, a script does not: new registrations per phone per day are capped.
+@limiter.limit("10 per day", key_func=device_limit_key, exempt_when=is_returning_person)
 def start():
     """Register (or recognise) the person and open their paper."""
     campaign = active_campaign()

@@ -3,7 +3,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from quiz.forms import BaseForm
-from quiz.play.forms import CONTROL_CHARACTERS, strip_text
+from quiz.forms import CONTROL_CHARACTERS, strip_text
 from quiz.slogan_rules import MAX_LENGTH, MIN_LENGTH, normalise_slogan
 
 

@@ -1,0 +1,21 @@
+"""Gunicorn settings: `gunicorn -c python:quiz.gunicorn_conf wsgi:app` (make run uses them).
+
+Threads rather than many processes: most of a request is waiting on the database, and a small
+server has few cores. Every request is logged on one line with its X-Request-ID.
+"""
+import os
+
+bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
+workers = int(os.environ.get("WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then so a slow leak never reaches the consultation day.
+max_requests = 20000
+max_requests_jitter = 2000
+accesslog = os.environ.get("ACCESS_LOG", "-")
+access_log_format = '%(h)s %({x-request-id}o)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# nginx in front on the same host; with PROXY_HOPS the app itself trusts X-Forwarded-For.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,100 @@
+"""Running it: /healthz, request ids, the database going away, backups and their restore."""
+import sqlite3
+import threading
+
+import pytest
+
+from quiz import create_app
+from quiz.extensions import db
+from quiz.models import Unit, UnitKind
+from tests import factories
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.fixture
+def app_without_database(tmp_path):
+    # Port 9 (discard) refuses the connection at once: the database is "briefly unavailable".
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
+                       "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/none",
+                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
+
+
+def test_without_a_database_pages_say_try_again_and_health_fails(app_without_database):
+    client = app_without_database.test_client()
+    assert client.get("/healthz").status_code == 503
+    page = client.get("/u/S01C01")
+    assert page.status_code == 503 and "请稍后再试" in page.get_data(as_text=True)
+    assert "Traceback" not in page.get_data(as_text=True)
+    api = client.get("/api/leaderboard")
+    assert api.status_code == 503 and "请稍后再试" in api.json["error"]
+
+
+def test_every_response_carries_a_request_id(client):
+    generated = client.get("/healthz").headers["X-Request-ID"]
+    assert len(generated) == 32
+    kept = client.get("/healthz", headers={"X-Request-ID": "nginx-4f2a9c1e"})
+    assert kept.headers["X-Request-ID"] == "nginx-4f2a9c1e"
+    forged = client.get("/healthz", headers={"X-Request-ID": "<script>alert(1)</script>"})
+    assert len(forged.headers["X-Request-ID"]) == 32  # replaced, not echoed into the logs
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.sqlite3'}"})
+    with app.app_context():
+        db.create_all()
+        factories.make_organiser("admin")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_backup_is_consistent_while_writes_continue_and_restores(sqlite_app, tmp_path):
+    target = tmp_path / "backup.sqlite3"
+    stop, started = threading.Event(), threading.Event()
+
+    def keep_writing():
+        with sqlite_app.app_context():
+            number = 0
+            while not stop.is_set():
+                db.session.add(Unit(code=f"W{number}", name=f"写入中{number}", kind=UnitKind.COMMUNITY))
+                db.session.commit()
+                number += 1
+                if number == 50:
+                    started.set()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    assert started.wait(timeout=30)
+    try:
+        result = sqlite_app.test_cli_runner().invoke(args=["backup", str(target)])
+    finally:
+        stop.set()
+        writer.join()
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        saved_units = copy.execute("SELECT count(*) FROM units").fetchone()[0]
+        assert copy.execute("SELECT username FROM organisers").fetchall() == [("admin",)]
+    with sqlite_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Unit.id))) >= saved_units > 0
+
+    # Restoring: stop the app, put the copy in place of the database file, start again.
+    restored = tmp_path / "restored.sqlite3"
+    restored.write_bytes(target.read_bytes())
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{restored}"})
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Unit.id))) == saved_units
+        db.engine.dispose()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_backup_points_postgresql_users_to_pg_dump(app_without_database):
+    result = app_without_database.test_cli_runner().invoke(args=["backup"])
+    assert result.exit_code != 0 and "pg_dump" in result.output
