@@ -47,6 +47,7 @@ TRANSFER_TARGETS = ("消防救援机构", "住房城乡建设部门", "燃气主
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over the phone
 CODE_LENGTH = 10  # 31**10 ≈ 8e14: not guessable at the lookup rate limit
 MAX_PHOTOS = 3
+ATTACHED = "attached"
 
 
 class WorkflowRefused(ValueError):
@@ -117,7 +118,8 @@ def submit_report(new: NewReport, submission_key: str, photo_tokens: list[str],
                                         phone=new.phone or None))
     for photo in photos:
         photo.report = report
-    _record(report, None if new.entered_by is None else new.entered_by, "submit", None, S.SUBMITTED,
+        photo.uploader_key = ATTACHED  # the phone's key would link the case to its other activity
+    _record(report, new.entered_by, "submit", None, S.SUBMITTED,
             public_note=None, private_note=f"代为登记（{new.channel.label}）" if new.entered_by else None)
     db.session.commit()
     return report, True
@@ -200,6 +202,7 @@ def transition(report: HazardReport, to: ReportStatus, actor: Organiser, *, reas
             raise WorkflowRefused("提交复核需要整改后的照片和整改说明。")
         for photo in photos:
             photo.report = report
+            photo.uploader_key = ATTACHED
     report.status = to
     report.closed_at = utcnow() if to in CLOSED else None
     if to is S.RECTIFYING and report.reward_status is RewardStatus.NONE and report.duplicate_of_id is None:

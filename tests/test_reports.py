@@ -172,6 +172,7 @@ def test_a_report_with_a_photo_gets_a_code_and_seals_the_reporter(app, client, d
         report = the_report()
         assert report.tracking_code == code and not report.is_anonymous
         assert [photo.token for photo in report.photos] == [upload.json["token"]]
+        assert report.photos[0].uploader_key == "attached"  # no link back to the phone
         identity = db.session.scalar(db.select(ReporterIdentity))
         assert (identity.report_id, identity.name, identity.phone) == (report.id, "张三", "13800138000")
         assert report.due_on == local_day(report.submitted_at) + timedelta(days=60)
