@@ -1,0 +1,76 @@
+-- Shared by bench/wrk_get.lua and bench/wrk_post.lua (loaded with dofile).
+-- Counts responses by status class in every thread and prints one JSON line at the end.
+--
+-- Environment:
+--   WRK_DATA     a file of prepared requests, one per line, fields separated by a tab:
+--                path, Cookie header, body (POST only); empty: every request is the URL's
+--   WRK_THREADS  the -t given to wrk (lines are dealt out by thread)
+--   WRK_REUSE    1: go round the lines again when they run out (GET); 0: never reuse a line
+--                (POST of a paper: each submission needs its own attempt)
+
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function load_lines(id)
+  local lines = {}
+  local path = os.getenv("WRK_DATA") or ""
+  local total = tonumber(os.getenv("WRK_THREADS") or "1")
+  if path == "" then return lines end
+  local n = 0
+  for line in io.lines(path) do
+    if n % total == id then
+      local fields = {}
+      for field in (line .. "\t"):gmatch("([^\t]*)\t") do table.insert(fields, field) end
+      table.insert(lines, fields)
+    end
+    n = n + 1
+  end
+  return lines
+end
+
+function init(args)
+  c2xx, c3xx, c4xx, c5xx, exhausted = 0, 0, 0, 0, 0
+  lines = load_lines(id)
+  position = 0
+  reuse = (os.getenv("WRK_REUSE") or "1") == "1"
+end
+
+function response(status, headers, body)
+  if status < 300 then c2xx = c2xx + 1
+  elseif status < 400 then c3xx = c3xx + 1
+  elseif status < 500 then c4xx = c4xx + 1
+  else c5xx = c5xx + 1 end
+end
+
+-- The next prepared line, or nil when there is none (counted when lines ran out).
+function next_line()
+  if #lines == 0 then return nil end
+  position = position + 1
+  if position > #lines then
+    if not reuse then exhausted = exhausted + 1 end
+    position = 1
+  end
+  return lines[position]
+end
+
+function done(summary, latency, requests)
+  local t = {c2xx = 0, c3xx = 0, c4xx = 0, c5xx = 0, exhausted = 0}
+  for _, thread in ipairs(threads) do
+    for key, _ in pairs(t) do t[key] = t[key] + (thread:get(key) or 0) end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, ' ..
+    '"p99_us": %d, "max_us": %d, "mean_us": %.1f, "connect_errors": %d, "read_errors": %d, ' ..
+    '"write_errors": %d, "timeouts": %d, "status_errors": %d, "c2xx": %d, "c3xx": %d, ' ..
+    '"c4xx": %d, "c5xx": %d, "exhausted": %d}\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max, latency.mean, e.connect,
+    e.read, e.write, e.timeout, e.status, t.c2xx, t.c3xx, t.c4xx, t.c5xx, t.exhausted))
+end
