@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quiz.counters import add_to_counter
 from quiz.extensions import db
@@ -20,7 +21,7 @@ from quiz.models import (
     ParticipantStanding,
     UnitTally,
 )
-from quiz.papers import draw_questions, shuffled_option_keys
+from quiz.papers import draw_questions, record_draws, shuffled_option_keys
 from quiz.timeutil import as_utc, local_day, utcnow
 
 
@@ -80,12 +81,13 @@ def start_or_resume(campaign: Campaign, participant: Participant,
         unit_id=participant.unit_id, day=local_day(now), day_seq=used + 1, started_at=now,
         deadline_at=now + timedelta(seconds=campaign.time_limit_seconds),
         max_score=campaign.max_score)
-    for position, (question, points) in enumerate(
-            draw_questions(campaign.paper_sections, rng, campaign.categories), start=1):
+    picked = draw_questions(campaign.paper_sections, rng, campaign.categories)
+    for position, (question, points) in enumerate(picked, start=1):
         attempt.questions.append(AttemptQuestion(
             position=position, question_version_id=question.current_version_id,
             points=points, option_order=shuffled_option_keys(question, rng)))
     db.session.add(attempt)
+    record_draws(picked)
     try:
         db.session.commit()
     except IntegrityError:
@@ -129,7 +131,8 @@ def finish_attempt(attempt: Attempt, answers: dict[int, list[str]] | None,
         db.session.rollback()
         db.session.refresh(attempt)
         return SubmitOutcome(counted=False, late=False)
-    db.session.refresh(attempt)
+    # The claim changed the row in the database; tell the loaded object without reloading it.
+    set_committed_value(attempt, "status", AttemptStatus.SUBMITTED)
     late = is_past_grace(attempt, now)
     if answers is not None and not late:
         record_answers(attempt, answers)

@@ -65,10 +65,15 @@ def draw_questions(sections: list[dict], rng: random.Random,
         for qid in chosen_ids:
             picked.append((questions[qid], section["points"]))
             picked_ids.add(qid)
-    if picked_ids:
-        db.session.execute(db.update(Question).where(Question.id.in_(picked_ids))
-                           .values(times_drawn=Question.times_drawn + 1))
     return picked
+
+
+def record_draws(picked: list[tuple[Question, int]]) -> None:
+    """Count the draws; called just before the commit, so the rows stay locked for a moment only."""
+    if picked:
+        db.session.execute(db.update(Question).where(Question.id.in_([q.id for q, _ in picked]))
+                           .values(times_drawn=Question.times_drawn + 1)
+                           .execution_options(synchronize_session=False))
 
 
 def describe_shortage(section: dict, available: int) -> str:

@@ -17,7 +17,7 @@ from quiz.models import (
     ScoringMode,
     UnitTally,
 )
-from quiz.papers import PaperError, draw_questions, validate_sections
+from quiz.papers import PaperError, draw_questions, record_draws, validate_sections
 from quiz.timeutil import utcnow
 from tests.factories import make_bank, make_campaign, make_participant, make_question, make_unit
 
@@ -45,7 +45,9 @@ def test_least_drawn_questions_come_first(ctx):
     rng = random.Random(7)
     seen = Counter()
     for _ in range(4):  # 20 draws over 10 questions: each exactly twice
-        seen.update(q.id for q, _points in draw_questions(sections, rng))
+        picked = draw_questions(sections, rng)
+        record_draws(picked)
+        seen.update(q.id for q, _points in picked)
         db.session.commit()
     assert sorted(seen.values()) == [2] * 10
     assert {q.times_drawn for q in db.session.scalars(db.select(Question))} == {2}
