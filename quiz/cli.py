@@ -4,7 +4,7 @@ import os
 import click
 from flask import Blueprint, current_app
 
-from quiz.bank_loader import BankError, load_bank, read_bank
+from quiz.bank_loader import MIN_PER_CATEGORY, BankError, check_bank, load_bank
 from quiz.demo import ensure_admin, seed_demo
 from quiz.extensions import db
 from quiz.models import Organiser, OrganiserRole, Unit
@@ -18,18 +18,21 @@ def bank():
 
 
 @bank.command("check")
-def check() -> None:
-    """Validate every file in questions/ without touching the database."""
-    try:
-        records = read_bank(current_app.config["QUESTION_BANK_DIR"])
-    except BankError as error:  # its message names the file, the id and the reason
-        raise click.ClickException(f"题库检查未通过：\n{error}") from error
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record.category] = counts.get(record.category, 0) + 1
-    for category, count in sorted(counts.items(), key=lambda item: -item[1]):
-        click.echo(f"{category}: {count}")
-    click.echo(f"OK: {len(records)} questions")
+@click.option("--min-per-category", type=click.IntRange(min=0), default=MIN_PER_CATEGORY,
+              show_default=True, help="Fewest questions a category may have.")
+def check(min_per_category: int) -> None:
+    """Validate every file in questions/ without touching the database.
+
+    Schema, unique ids, answers among the options, duplicate and near-duplicate stems
+    across files, and the number of questions per category (printed, then checked).
+    """
+    report = check_bank(current_app.config["QUESTION_BANK_DIR"], min_per_category)
+    for category, count in sorted(report.counts.items(), key=lambda item: (-item[1], item[0])):
+        marker = "" if count >= min_per_category else f"  ← 少于 {min_per_category} 道"
+        click.echo(f"{category}: {count}{marker}")
+    if report.problems:  # each names the file, the id and the reason
+        raise click.ClickException("题库检查未通过：\n" + "\n".join(report.problems))
+    click.echo(f"OK: {len(report.records)} questions in {len(report.counts)} categories")
 
 
 @bank.command("load")

@@ -1,10 +1,19 @@
 """The bank files: the shipped bank is valid, and each kind of broken file is refused."""
+import difflib
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from quiz.bank_loader import BankError, load_bank, read_bank
+from quiz.bank_loader import (
+    MIN_PER_CATEGORY,
+    BankError,
+    check_bank,
+    find_near_duplicates,
+    load_bank,
+    read_bank,
+    stem_entry,
+)
 from quiz.config import PROJECT_ROOT
 from quiz.extensions import db
 from quiz.models import Question, QuestionType
@@ -123,3 +132,86 @@ def test_dry_run_writes_nothing(ctx, tmp_path):
     summary = load_bank(write_bank(tmp_path / "bank", GOOD_SINGLE), dry_run=True)
     assert summary.added == 1
     assert db.session.scalar(db.select(db.func.count(Question.id))) == 0
+
+
+# `flask bank check`'s extra rules: near-duplicate stems across files and per-category counts.
+
+def judge(key: str, stem: str, answer: bool = True) -> str:
+    return f"""
+  - id: {key}
+    type: judge
+    difficulty: 1
+    stem: {stem}
+    answer: {'true' if answer else 'false'}
+    explanation: 解析。
+    source: 《测试依据》第一条
+"""
+
+
+def test_the_shipped_bank_passes_every_check():
+    report = check_bank(PROJECT_ROOT / "questions")
+    assert report.problems == []
+    assert len(report.records) >= 500
+    assert min(report.counts.values()) >= MIN_PER_CATEGORY
+
+
+def test_the_near_duplicate_scan_runs_the_full_comparison_on_few_pairs(monkeypatch):
+    # The cost that grows with the square of the bank is SequenceMatcher.ratio(); the length
+    # bound and the answer and quick_ratio filters must keep it to a small share of the pairs
+    # (counted rather than timed, so a busy machine cannot fail the test).
+    records = read_bank(PROJECT_ROOT / "questions")
+    entries = [stem_entry(r.key, r.stem, r.options, r.answer) for r in records]
+    full_runs = []
+    original = difflib.SequenceMatcher.ratio
+
+    def counted(matcher):
+        full_runs.append(1)
+        return original(matcher)
+
+    monkeypatch.setattr(difflib.SequenceMatcher, "ratio", counted)
+    assert find_near_duplicates(entries) == []
+    pairs = len(entries) * (len(entries) - 1) // 2
+    assert len(full_runs) < pairs / 100
+
+
+def test_near_duplicate_stems_across_files_are_refused(tmp_path):
+    bank = write_bank(tmp_path / "bank", GOOD_SINGLE)
+    write_bank(bank, GOOD_SINGLE.replace("XF-001", "RQ-001")
+               .replace("发现火灾后应当立即拨打的", "发现火灾后，要立即拨打的"), name="gas.yaml",
+               category="燃气安全")
+    report = check_bank(bank, min_per_category=1)
+    assert report.problems == [
+        "gas.yaml: RQ-001: 题干与 fire.yaml 中的 XF-001 近似重复（相似度 91%，答案相同），请删去一道或改写"]
+
+
+def test_a_series_sharing_its_stem_but_not_its_answer_is_no_duplicate(tmp_path):
+    # As in the shipped bank (JT-006/JT-007): same frame, different fact, different answer.
+    body = (judge("JT-001", "在道路上驾驶自行车、三轮车必须年满12周岁。")
+            + judge("JT-002", "在道路上驾驶电动自行车必须年满12周岁。", answer=False)
+            + judge("JT-003", "暴雨红色预警信号表示3小时内降雨量将达100毫米以上。")
+            + judge("JT-004", "暴雨橙色预警信号表示3小时内降雨量将达100毫米以上。", answer=False))
+    report = check_bank(write_bank(tmp_path / "bank", body, category="交通安全"), min_per_category=1)
+    assert report.problems == []
+
+
+def test_a_category_with_too_few_questions_fails_and_is_counted(tmp_path):
+    bank = write_bank(tmp_path / "bank", GOOD_SINGLE + judge("XF-002", "可以用水扑灭油锅火。", False))
+    write_bank(bank, judge("RQ-001", "闻到燃气味时可以打开排气扇。", False), name="gas.yaml",
+               category="燃气安全")
+    report = check_bank(bank, min_per_category=2)
+    assert report.counts == {"消防安全": 2, "燃气安全": 1}
+    assert report.problems == ["gas.yaml: 分类“燃气安全”只有 1 道题，至少需要 2 道"]
+
+
+def test_bank_files_may_not_use_the_import_prefix(tmp_path):
+    with pytest.raises(BankError, match="fire.yaml: ZD-001: id 前缀 ZD- 留给组织者导入的题目"):
+        read_bank(write_bank(tmp_path / "bank", GOOD_SINGLE.replace("XF-001", "ZD-001")))
+
+
+def test_near_duplicates_of_known_questions_only(tmp_path):
+    known = [stem_entry("XF-001", "发现火灾后应当立即拨打的火警电话是（　）。",
+                        [{"key": "A", "text": "119"}], ["A"])]
+    close = stem_entry("第 2 行", "发现火灾后，要立即拨打的火警电话是", [{"key": "B", "text": "119"}], ["B"])
+    other_answer = stem_entry("第 3 行", "发现火灾后要立即拨打的火警电话是", [{"key": "B", "text": "110"}], ["B"])
+    pairs = find_near_duplicates([close, other_answer], known)
+    assert [(a.label, b.label) for a, b, _ratio in pairs] == [("XF-001", "第 2 行")]
