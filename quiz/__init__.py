@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from quiz import (auth, backup, board, cli, console, errors, health, learn, play, posters, report, slogans,
                   templating)
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"],
                                 x_proto=app.config["PROXY_HOPS"], x_host=app.config["PROXY_HOPS"])
+    app.url_map.converters["int"] = DatabaseInteger
     register_extensions(app)
     for module in (play, learn, report, board, slogans, posters, auth, console, cli, backup, health):
         app.register_blueprint(module.bp)
@@ -37,6 +39,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     health.register(app)
     templating.register(app)
     return app
+
+
+class DatabaseInteger(IntegerConverter):
+    """<int:…> in URLs stops at what an id column holds: a longer number is a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def instance_secret_key(instance: Path) -> str:

@@ -1,7 +1,7 @@
 """Error pages in plain Chinese (JSON for API and fetch calls), and response headers."""
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from quiz.extensions import db
@@ -53,6 +53,12 @@ def handle_database_down(_error: OperationalError):
     return render_error(503, "系统繁忙，请稍后再试。您已保存的内容不会丢失。")
 
 
+def handle_out_of_range(_error: Exception):
+    """A number too large for the database (SQLite's OverflowError, PostgreSQL's DataError)."""
+    db.session.rollback()
+    return render_error(400, MESSAGES[400])
+
+
 def handle_unexpected(_error: Exception):
     db.session.rollback()
     return render_error(500, MESSAGES[500])
@@ -74,5 +80,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(OverflowError, handle_out_of_range)
+    app.register_error_handler(DataError, handle_out_of_range)
     app.register_error_handler(500, handle_unexpected)
     app.after_request(add_security_headers)

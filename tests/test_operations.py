@@ -98,3 +98,10 @@ def test_backup_is_consistent_while_writes_continue_and_restores(sqlite_app, tmp
 def test_backup_points_postgresql_users_to_pg_dump(app_without_database):
     result = app_without_database.test_cli_runner().invoke(args=["backup"])
     assert result.exit_code != 0 and "pg_dump" in result.output
+
+
+def test_numbers_too_large_for_the_database_are_refused_not_crashed(admin_client):
+    assert admin_client.get("/console/reports/99999999999999999999").status_code == 404
+    assert admin_client.get("/console/reports/?page=99999999999999999999").status_code < 500
+    response = admin_client.get("/console/reports/?unit=99999999999999999999")
+    assert response.status_code < 500

@@ -24,7 +24,7 @@ class TransitionForm(BaseForm):
     transferred_to = SelectField("转办部门", choices=choices([("", "请选择")] + [(t, t) for t in TRANSFER_TARGETS]),
                                  validators=[Optional()])
     duplicate_of = IntegerField("与之重复的案件编号", validators=[
-        Optional(), NumberRange(min=1, message="请填写案件编号")])
+        Optional(), NumberRange(min=1, max=2**31 - 1, message="请填写案件编号")])
 
 
 class ExtendForm(BaseForm):
