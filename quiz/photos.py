@@ -93,3 +93,10 @@ def store_photo(photo: CleanPhoto) -> str:
     photo_path(token).write_bytes(photo.image)
     photo_path(token, thumbnail=True).write_bytes(photo.thumbnail)
     return token
+
+
+def remove_photos(tokens: list[str]) -> None:
+    """Delete stored files whose rows were rolled back."""
+    for token in tokens:
+        photo_path(token).unlink(missing_ok=True)
+        photo_path(token, thumbnail=True).unlink(missing_ok=True)

@@ -691,3 +691,24 @@ def test_the_dashboard_counts_cases_by_status_category_grade_and_overdue(app, cl
     assert "已提交待受理 2" in counts and "燃气 1" in counts and "超期未办结 1" in counts
     east = client_for(app, "east").get("/console/").get_data(as_text=True)
     assert "已提交待受理 1" in east and "燃气 0" in east
+
+
+def test_a_refused_review_leaves_no_photo_files_behind(app, client, people):
+    from pathlib import Path
+
+    submit(client)
+    with app.app_context():
+        report, admin = the_report(), organiser("handler")
+        accept(report, admin)
+        transition(report, S.RECTIFYING, admin)
+        db.session.commit()
+        report_id = report.id
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    before = set(folder.glob("*")) if folder.exists() else set()
+    east = client_for(app, "east")
+    url = f"/console/reports/{report_id}"
+    refused = east.post(f"{url}/transition", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(east, url), "to": "awaiting_review", "public_note": "",
+        "after_photos": (io.BytesIO(png_bytes()), "after.png")})
+    assert refused.status_code == 409 and "整改后的照片和整改说明" in refused.get_data(as_text=True)
+    assert (set(folder.glob("*")) if folder.exists() else set()) == before

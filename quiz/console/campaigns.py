@@ -43,7 +43,7 @@ def campaigns(campaign_id: int | None = None, preset: str | None = None):
                                activate_form=BaseForm())
     if preset is not None and preset not in PRESETS:
         abort(404)
-    campaign = db.get_or_404(Campaign, campaign_id) if campaign_id else None
+    campaign = db.get_or_404(Campaign, campaign_id) if campaign_id is not None else None
     template = campaign or campaign_from_preset(preset, year=2025, title="", theme="",
                                                 starts_on=None, ends_on=None, consultation_day=None)
     has_answers = campaign is not None and db.session.scalar(

@@ -15,7 +15,7 @@ from quiz.models import Unit
 from quiz.models.report import (HazardCategory, HazardGrade, HazardReport, IdentityAccessLog,
                                 PhotoKind, ReportChannel, ReportPhoto, ReportStatus)
 from quiz.permissions import require_unit, subtree_ids, tree_order
-from quiz.photos import PhotoRefused, clean_photo, store_photo
+from quiz.photos import PhotoRefused, clean_photo, remove_photos, store_photo
 from quiz.play.views import unit_choices
 from quiz.report.views import send_photo
 from quiz.report_workflow import (NewReport, cases_visible_to, report_counts, WorkflowRefused, allowed_targets, extend, may_handle,
@@ -174,9 +174,10 @@ def report_transition(report_id: int):
                    assigned_unit=unit, grade=HazardGrade(form.grade.data) if form.grade.data else None,
                    due_on=form.due_on.data, transferred_to=form.transferred_to.data or "",
                    duplicate_of=duplicate, after_photo_tokens=tokens)
-    except PhotoRefused as error:
-        return _refused(report, WorkflowRefused(f"整改照片：{error}"), transition_form=form)
-    except WorkflowRefused as error:
+    except (PhotoRefused, WorkflowRefused) as error:
+        remove_photos(tokens)  # the rows roll back; their files must not stay behind
+        if isinstance(error, PhotoRefused):
+            error = WorkflowRefused(f"整改照片：{error}")
         return _refused(report, error, transition_form=form)
     return _after(report, f"已办理为“{report.status.label}”。")
 

@@ -55,9 +55,10 @@ def edit_unit(unit_id: int | None = None):
         elif request.args.get("parent"):
             form.parent.data = request.args["parent"]
     if form.validate_on_submit():
-        parent = db.session.get(Unit, int(form.parent.data)) if form.parent.data.isdigit() else None
+        parent_id = form.parent.data or ""
+        parent = db.session.get(Unit, int(parent_id)) if parent_id.isdigit() else None
         allowed = {choice.value for choice in form.parent.choices}
-        if form.parent.data not in allowed or (parent is None and not current_user.is_admin):
+        if parent_id not in allowed or (parent is None and not current_user.is_admin):
             form.parent.errors.append("不能选择这个上级单位")
         elif unit is not None and unit.id == getattr(current_user.unit, "id", None) \
                 and parent is not unit.parent:
