@@ -271,3 +271,18 @@ def test_user_create_command(runner, app, demo):
     assert "no unit" in runner.invoke(args=["user", "create", "x1", "--unit", "NOPE",
                                             "--password", "another-pass-1"]).output
 
+
+
+def test_a_unit_form_without_its_parent_field_is_handled_not_crashed(admin_client, street_client, app):
+    data = {"name": "无上级的单位", "kind": "community", "headcount": "10"}
+    token = csrf_token(admin_client, "/console/units/new")
+    assert admin_client.post("/console/units/new", data={"csrf_token": token, **data}).status_code == 302
+    with app.app_context():  # an administrator may add a top-level unit
+        assert db.session.scalar(db.select(Unit).filter_by(name="无上级的单位")).parent_id is None
+    token = csrf_token(street_client, "/console/units/new")
+    refused = street_client.post("/console/units/new", data={"csrf_token": token, **data, "name": "街道外的单位"})
+    assert refused.status_code == 400 and "不能选择这个上级单位" in refused.get_data(as_text=True)
+
+
+def test_campaign_zero_is_not_found(admin_client):
+    assert admin_client.get("/console/campaigns/0").status_code == 404
