@@ -98,6 +98,19 @@ def admin_client(app, demo):
 
 
 @pytest.fixture
+def street_client(app, demo):
+    """A client logged in as the organiser of 东街街道 (S01)."""
+    from quiz.models import Unit
+
+    with app.app_context():
+        street = db.session.scalar(db.select(Unit).filter_by(code="S01"))
+        factories.make_organiser("dongjie", unit=street, is_admin=False)
+    client = app.test_client()
+    assert login(client, "dongjie").status_code == 302
+    return client
+
+
+@pytest.fixture
 def demo(app):
     """The demo district with a contest campaign and a small, known question bank."""
     with app.app_context():

@@ -24,17 +24,6 @@ def answer_for(app, code: str, name: str, right: bool = True) -> None:
         finish_attempt(attempt, answers)
 
 
-@pytest.fixture
-def street_client(app, demo):
-    """A client logged in as the organiser of 东街街道 (S01)."""
-    with app.app_context():
-        street = db.session.scalar(db.select(Unit).filter_by(code="S01"))
-        make_organiser("dongjie", unit=street, is_admin=False)
-    client = app.test_client()
-    assert login(client, "dongjie").status_code == 302
-    return client
-
-
 def unit_id(app, code: str) -> int:
     with app.app_context():
         return db.session.scalar(db.select(Unit.id).filter_by(code=code))

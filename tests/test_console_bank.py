@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from quiz.attempts import finish_attempt, start_or_resume
 from quiz.extensions import db
 from quiz.models import AttemptQuestion, Campaign, Question, Unit
-from tests.conftest import csrf_token, login
-from tests.factories import make_organiser, make_participant, make_question
+from tests.conftest import csrf_token
+from tests.factories import make_participant, make_question
 from tests.test_bank_io import EBIKE, FIRE, GAS, sheet
 
 
@@ -27,16 +27,6 @@ def own_question(app, **values) -> int:
         db.session.commit()
         return db.session.scalar(db.select(Question.id).where(Question.origin == "import")
                                  .order_by(Question.id.desc()).limit(1))
-
-
-@pytest.fixture
-def street_client(app, demo):
-    with app.app_context():
-        street = db.session.scalar(db.select(Unit).filter_by(code="S01"))
-        make_organiser("dongjie", unit=street, is_admin=False)
-    client = app.test_client()
-    assert login(client, "dongjie").status_code == 302
-    return client
 
 
 @pytest.mark.parametrize("method, url", [

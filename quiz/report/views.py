@@ -2,7 +2,7 @@
 import base64
 import secrets
 
-from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
+from flask import (Blueprint, abort, jsonify, redirect, render_template, request,
                    send_file, url_for)
 
 from quiz.devices import device_key, device_limit_key
