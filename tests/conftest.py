@@ -56,6 +56,16 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def limited_app(app):
+    """The same database with the rate limits on, as in production; its engine is closed after."""
+    limited = create_app({**app.config, "RATELIMIT_ENABLED": True})
+    yield limited
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()  # else its pooled connections are collected unclosed, at random later
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

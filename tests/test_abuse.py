@@ -1,19 +1,10 @@
 """A scripted client tries to raise a unit's score beyond what the campaign's rules allow."""
 import re
 
-import pytest
-
-from quiz import create_app
 from quiz.extensions import db
 from quiz.models import Attempt, ParticipantStanding, UnitTally
 from tests.conftest import csrf_token
 from tests.test_play import answers_form, attempt_token, paper_of, start
-
-
-@pytest.fixture
-def limited_app(app, demo):
-    """The same database with the rate limits switched on, as in production."""
-    return create_app({**app.config, "RATELIMIT_ENABLED": True})
 
 
 def csrf_of_paper(client, token):
@@ -57,7 +48,7 @@ def test_a_finished_paper_posted_for_someone_elses_attempt_is_refused(client, ap
     assert unit_points(app) == (0, 0)
 
 
-def test_one_phone_hammering_one_unit_is_held_to_the_rules(limited_app, demo):
+def test_one_phone_hammering_one_unit_is_held_to_the_rules(demo, limited_app):
     """Register, answer perfectly, say 「不是我」, register again … as fast as a script can."""
     client = limited_app.test_client()
     refused = 0
@@ -82,7 +73,7 @@ def test_one_phone_hammering_one_unit_is_held_to_the_rules(limited_app, demo):
     assert start(neighbour, name="邻居").status_code == 302
 
 
-def test_a_returning_person_is_not_held_by_the_registration_cap(limited_app, demo):
+def test_a_returning_person_is_not_held_by_the_registration_cap(demo, limited_app):
     client = limited_app.test_client()
     token = attempt_token(start(client, name="常来"))
     client.post(f"/a/{token}/submit", data={"csrf_token": csrf_of_paper(client, token)})

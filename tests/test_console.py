@@ -44,12 +44,10 @@ def test_wrong_password_is_refused_in_chinese(client, app, demo):
     assert "用户名或密码不正确" in response.get_data(as_text=True)
 
 
-def test_login_is_throttled(app, demo):
-    from quiz import create_app
-
+def test_login_is_throttled(app, demo, limited_app):
     with app.app_context():
         make_organiser("admin")
-    limited = create_app({**app.config, "RATELIMIT_ENABLED": True}).test_client()
+    limited = limited_app.test_client()
     statuses = [login(limited, "admin", "guess-%d" % n).status_code for n in range(11)]
     assert statuses[:10] == [400] * 10 and statuses[10] == 429
 

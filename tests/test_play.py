@@ -273,10 +273,8 @@ def test_no_page_loads_anything_from_outside(client, demo):
         assert not re.search(r'(src|href)="(https?:)?//', page), url
 
 
-def test_paper_requests_are_limited_per_paper_not_per_address(app, demo):
-    from quiz import create_app
-
-    limited = create_app({**app.config, "RATELIMIT_ENABLED": True})
+def test_paper_requests_are_limited_per_paper_not_per_address(demo, limited_app):
+    limited = limited_app
     first, second = limited.test_client(), limited.test_client()  # one NAT address
     tokens = [attempt_token(start(first, name="甲")), attempt_token(start(second, name="乙"))]
     csrf = csrf_token(first, "/")
