@@ -1,5 +1,7 @@
 """The base form every form of the app derives from, and filters the forms share."""
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -34,3 +36,10 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ("zh",)
+
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF would read a JSON body as form data; our forms come from HTML forms,
+            # and JSON values of any type (lists of objects …) crash WTForms' fields.
+            if formdata is _Auto and request.is_json:
+                return None
+            return super().wrap_formdata(form, formdata)

@@ -65,7 +65,7 @@ def campaigns(campaign_id: int | None = None, preset: str | None = None):
         sections = form.paper_sections()
         problems = validate_sections(sections)
         counts = available_counts(form.categories.data)
-        for section in sections:
+        for section in [] if problems else sections:  # only sections that passed the rules
             if not section["category"] and section["count"] > counts.get(section["type"], 0):
                 label = "各题型" if section["type"] == "any" else QuestionType(section["type"]).label
                 problems.append(f"题库中{label}只有 {counts.get(section['type'], 0)} 道，"

@@ -68,5 +68,8 @@ def chosen_keys(form: BaseForm, attempt: Attempt) -> dict[int, list[str]]:
     for item in attempt.questions:
         value = form[f"q{item.position}"].data
         positions = value if isinstance(value, list) else ([value] if value else [])
-        answers[item.position] = sorted({item.option_order[int(p)] for p in positions})
+        # A blank ("" or spaces) is no answer; validate_choice has refused anything else.
+        answers[item.position] = sorted({item.option_order[int(p)] for p in positions
+                                         if isinstance(p, str) and p.strip().isdigit()
+                                         and int(p) < len(item.option_order)})
     return answers
