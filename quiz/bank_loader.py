@@ -11,6 +11,7 @@ import yaml
 
 from quiz.extensions import db
 from quiz.models import Question, QuestionType, QuestionVersion
+from quiz.source_status import DocumentStatus, RegistryError, cited_documents, read_registry
 
 KEY_PATTERN = re.compile(r"^[A-Z]{2,4}-\d{3,4}$")
 # Organisers' imported questions are numbered ZD-0001 …; bank files may not use the prefix,
@@ -159,7 +160,8 @@ def read_bank(directory: str | Path) -> list[QuestionRecord]:
 
 def _read_files(directory: str | Path) -> tuple[list[QuestionRecord], dict[str, str], list[str]]:
     """The valid records, the file each record's id came from, and every problem found."""
-    files = sorted(Path(directory).glob("*.yaml"))
+    # "_documents.yaml" and other files starting with "_" describe the bank, not questions
+    files = sorted(path for path in Path(directory).glob("*.yaml") if not path.name.startswith("_"))
     if not files:
         return [], {}, [f"{directory}: 没有找到题库文件（*.yaml）"]
     problems: list[str] = []
@@ -252,6 +254,8 @@ class BankReport:
     records: list[QuestionRecord]
     counts: dict[str, int]
     problems: list[str]
+    # the ids citing each document under review (questions/_documents.yaml): warnings, not failures
+    under_review: dict[str, list[str]] = field(default_factory=dict)
 
 
 def check_bank(directory: str | Path, min_per_category: int = MIN_PER_CATEGORY) -> BankReport:
@@ -272,7 +276,27 @@ def check_bank(directory: str | Path, min_per_category: int = MIN_PER_CATEGORY) 
         if count < min_per_category:
             files = "、".join(sorted(files_of_category[category]))
             problems.append(f"{files}: 分类“{category}”只有 {count} 道题，至少需要 {min_per_category} 道")
-    return BankReport(records=records, counts=counts, problems=problems)
+    under_review = check_sources(directory, records, file_of, problems)
+    return BankReport(records=records, counts=counts, problems=problems, under_review=under_review)
+
+
+def check_sources(directory: str | Path, records: list[QuestionRecord], file_of: dict[str, str],
+                  problems: list[str]) -> dict[str, list[str]]:
+    """Fail questions citing a repealed document; return those citing one under review."""
+    try:
+        registry = read_registry(directory)
+    except RegistryError as error:
+        problems.append(str(error))
+        return {}
+    under_review: dict[str, list[str]] = {}
+    for record in records:
+        for document in cited_documents(record.source, registry):
+            if document.status is DocumentStatus.REPEALED:
+                problems.append(f"{file_of[record.key]}: {record.key}: 出处引用的《{document.title}》"
+                                f"已废止（{document.note}），请改引现行依据")
+            elif document.status is DocumentStatus.REVIEW:
+                under_review.setdefault(document.title, []).append(record.key)
+    return under_review
 
 
 def load_bank(directory: str | Path, dry_run: bool = False) -> LoadSummary:

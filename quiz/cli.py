@@ -30,6 +30,8 @@ def check(min_per_category: int) -> None:
     for category, count in sorted(report.counts.items(), key=lambda item: (-item[1], item[0])):
         marker = "" if count >= min_per_category else f"  ← 少于 {min_per_category} 道"
         click.echo(f"{category}: {count}{marker}")
+    for title, keys in report.under_review.items():
+        click.echo(f"依据待复核：{len(keys)} 道题引用《{title}》（见 questions/_documents.yaml）：{'、'.join(keys)}")
     if report.problems:  # each names the file, the id and the reason
         raise click.ClickException("题库检查未通过：\n" + "\n".join(report.problems))
     click.echo(f"OK: {len(report.records)} questions in {len(report.counts)} categories")

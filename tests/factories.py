@@ -21,7 +21,8 @@ def make_unit(code: str | None = None, name: str | None = None, kind=UnitKind.CO
 
 
 def make_question(qtype: QuestionType = QuestionType.SINGLE, answer=None, category="消防安全",
-                  key: str | None = None, stem: str | None = None) -> Question:
+                  key: str | None = None, stem: str | None = None,
+                  source: str | None = None) -> Question:
     number = next(_counter)
     if qtype is QuestionType.JUDGE:
         options = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
@@ -32,7 +33,7 @@ def make_question(qtype: QuestionType = QuestionType.SINGLE, answer=None, catego
     record = QuestionRecord(
         key=key or f"TQ-{number:04d}", category=category, qtype=qtype, difficulty=1,
         stem=stem or f"测试题干{number}（　）", options=options, answer=sorted(answer),
-        explanation=f"解析{number}：这是正确答案的理由。", source=f"《测试依据》第{number}条")
+        explanation=f"解析{number}：这是正确答案的理由。", source=source or f"《测试依据》第{number}条")
     question = Question(key=record.key, category=category, qtype=qtype)
     db.session.add(question)
     _add_version(question, record, number=1)

@@ -103,3 +103,11 @@ def test_demo_seed_keeps_data_and_honours_admin_password(runner, app, monkeypatc
         assert [(c.year, c.is_active) for c in campaigns] == [(2020, False), (2024, True)]
         assert campaigns[0].theme == "消除事故隐患，筑牢安全防线"
         assert campaigns[1].theme == "人人讲安全、个个会应急——畅通生命通道"
+
+
+def test_bank_check_lists_the_questions_whose_basis_is_under_review(runner, app, tmp_path):
+    from tests.test_bank_loader import bank_with_registry
+    app.config["QUESTION_BANK_DIR"] = str(bank_with_registry(tmp_path))
+    result = runner.invoke(args=["bank", "check", "--min-per-category", "1"])
+    assert result.exit_code == 0, result.output
+    assert "依据待复核：1 道题引用《中华人民共和国消防法》（见 questions/_documents.yaml）：XF-001" in result.output

@@ -286,3 +286,22 @@ def test_toggling_a_question_that_cannot_exist_is_404(admin_client):
     token = csrf_token(admin_client, "/console/bank/")
     response = admin_client.post("/console/bank/9223372036854775808/toggle", data={"csrf_token": token})
     assert response.status_code == 404
+
+
+def test_questions_citing_a_document_under_review_are_marked_and_filterable(admin_client, app, tmp_path):
+    from tests.test_bank_loader import bank_with_registry
+    app.config["QUESTION_BANK_DIR"] = str(bank_with_registry(tmp_path))
+    with app.app_context():
+        cited = make_question(key="XF-901", stem="复核题（　）", source="《中华人民共和国消防法》第十六条")
+        make_question(key="XF-902", stem="现行题（　）", source="《中华人民共和国消防法实施办法》第二条")
+        cited_id = cited.id
+    page = admin_client.get("/console/bank/").get_data(as_text=True)
+    row = re.search(r"XF-901</a></td>\s*<td class=\"bank-stem\">(.*?)</td>", page, re.S).group(1)
+    assert "依据待复核" in row and "修正案施行后逐条核对" in row
+    assert "依据待复核" not in re.search(r"XF-902</a></td>\s*<td class=\"bank-stem\">(.*?)</td>",
+                                      page, re.S).group(1)
+    filtered = admin_client.get("/console/bank/?basis=review").get_data(as_text=True)
+    assert "共 1 道题" in filtered and "XF-901" in filtered and "XF-902" not in filtered
+    detail = admin_client.get(f"/console/bank/{cited_id}").get_data(as_text=True)
+    assert "依据待复核：" in detail and "出处引用的《中华人民共和国消防法》修正案施行后逐条核对" in detail
+    assert admin_client.get("/console/bank/?basis=other").status_code == 400

@@ -2,7 +2,7 @@
 import and export sheets, and item statistics per campaign. District administrators only."""
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -30,6 +30,14 @@ from quiz.forms import BaseForm, no_control_characters, no_control_characters_bu
 from quiz.item_stats import MIN_ANSWERS_FOR_FLAGS, item_statistics
 from quiz.models import Campaign, Question, QuestionType, QuestionVersion
 from quiz.permissions import admin_required
+from quiz.source_status import (
+    DocumentStatus,
+    RegistryError,
+    SourceDocument,
+    cited_documents,
+    read_registry,
+    titles_with_status,
+)
 
 PER_PAGE = 30
 MAX_ROW_ID = 2**63 - 1  # larger numbers overflow the database's integer: no such row
@@ -47,6 +55,8 @@ class BankFilterForm(BaseForm):
         [("", "全部题型"), *((t.value, t.label) for t in QuestionType)]))
     origin = SelectField("来源", default="", choices=choices([("", "全部来源"), *ORIGIN_LABELS.items()]))
     status = SelectField("状态", default="", choices=choices([("", "在用（启用和停用）"), *STATUS_LABELS.items()]))
+    basis = SelectField("依据", default="", choices=choices(
+        [("", "全部依据"), ("review", "依据待复核")]))
     q = StringField("搜索", filters=[strip_text],
                     validators=[Optional(), Length(max=50, message="搜索词不能超过 50 个字")])
 
@@ -118,7 +128,27 @@ def has_errors(form: BaseForm) -> bool:
     return any(field.errors for field in form)
 
 
-def filtered_query(form: BankFilterForm):
+def source_registry() -> dict[str, SourceDocument]:
+    """questions/_documents.yaml; a malformed file shows nothing here (`flask bank check` names it)."""
+    try:
+        return read_registry(current_app.config["QUESTION_BANK_DIR"])
+    except RegistryError:
+        return {}
+
+
+def documents_under_review(questions, registry: dict[str, SourceDocument]
+                           ) -> dict[int, list[SourceDocument]]:
+    """For each question whose current source cites a document under review, those documents."""
+    flagged = {}
+    for question in questions:
+        documents = [document for document in cited_documents(question.current_version.source, registry)
+                     if document.status is DocumentStatus.REVIEW]
+        if documents:
+            flagged[question.id] = documents
+    return flagged
+
+
+def filtered_query(form: BankFilterForm, registry: dict[str, SourceDocument] | None = None):
     """Questions matching the filters, with their current wording, in id order."""
     query = (db.select(Question).join(Question.current_version)
              .options(db.contains_eager(Question.current_version)).order_by(Question.key))
@@ -132,6 +162,10 @@ def filtered_query(form: BankFilterForm):
     query = query.where(Question.is_retired.is_(status == "retired"))
     if status in ("enabled", "disabled"):
         query = query.where(Question.is_enabled.is_(status == "enabled"))
+    if form.basis.data == "review":
+        titles = titles_with_status(registry or {}, DocumentStatus.REVIEW)
+        query = query.where(db.or_(db.false(), *(QuestionVersion.source.contains(f"《{title}》", autoescape=True)
+                                                 for title in titles)))
     if form.q.data:
         query = query.where(db.or_(QuestionVersion.stem.contains(form.q.data, autoescape=True),
                                    Question.key == form.q.data.upper()))
@@ -154,9 +188,11 @@ def bank():
         return render_template("console/bank.html", form=form, page=None,
                                toggle_form=ToggleForm(), labels=ORIGIN_LABELS), 400
     number = row_number_or_404(request.args.get("page", 1, type=int), MAX_ROW_ID // PER_PAGE)
-    page = db.paginate(filtered_query(form), page=number, per_page=PER_PAGE)
+    registry = source_registry()
+    page = db.paginate(filtered_query(form, registry), page=number, per_page=PER_PAGE)
     return render_template("console/bank.html", form=form, page=page, toggle_form=ToggleForm(),
-                           labels=ORIGIN_LABELS, args=form.active_args())
+                           labels=ORIGIN_LABELS, args=form.active_args(),
+                           under_review=documents_under_review(page.items, registry))
 
 
 @bp.route("/bank/export.xlsx")
@@ -166,7 +202,7 @@ def bank_export():
     form = filter_form()
     if not form.validate():
         abort(400, description="筛选条件不正确，请返回题库页面重新选择。")
-    questions = db.session.scalars(filtered_query(form)).all()
+    questions = db.session.scalars(filtered_query(form, source_registry())).all()
     return xlsx_response(export_bytes(questions), "题库导出.xlsx")
 
 
@@ -206,8 +242,9 @@ def bank_question(question_id: int):
                 flash(f"已保存 {question.key} 第 {version.version} 版；已答的试卷仍按原来的版本显示和计分。")
                 return redirect(url_for("console.bank_question", question_id=question.id))
     status = 400 if form is not None and has_errors(form) else 200
+    under_review = documents_under_review([question], source_registry()).get(question.id, [])
     return render_template("console/bank_question.html", question=question, form=form,
-                           toggle_form=ToggleForm(), labels=ORIGIN_LABELS,
+                           toggle_form=ToggleForm(), labels=ORIGIN_LABELS, under_review=under_review,
                            difficulty_labels=DIFFICULTY_LABELS), status
 
 
