@@ -52,3 +52,6 @@ class Config:
     # Static URLs carry a content hash (templating.asset), so a year of caching is safe.
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    # Leaderboard figures are shared by every visitor: each worker recomputes them at most
+    # this often (quiz/shortcache.py); 0 recomputes on every request.
+    LEADERBOARD_CACHE_SECONDS = float(os.environ.get("LEADERBOARD_CACHE_SECONDS", "5"))

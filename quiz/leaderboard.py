@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 
 from quiz.extensions import db
+from quiz.shortcache import cached
 from quiz.models import (
     Campaign,
     Participant,
@@ -123,12 +124,14 @@ def rank_rows(rows: list[UnitRow], metric: str) -> None:
 
 
 def unit_rank(campaign: Campaign, unit: Unit) -> tuple[int, int]:
-    """The unit's rank among active units of its kind, and how many there are."""
-    rows = unit_rows(campaign, unit.kind)
-    for row in rows:
-        if row.unit.id == unit.id:
-            return row.rank, len(rows)
-    return 0, len(rows)
+    """The unit's rank among active units of its kind, and how many there are.
+
+    The ranks of a kind are the same for every resident's result page, so they are kept for
+    a few seconds (quiz/shortcache.py) instead of rolling up every unit for each result.
+    """
+    ranks = cached(("unit-ranks", campaign.id, unit.kind.value), lambda: {
+        row.unit.id: row.rank for row in unit_rows(campaign, unit.kind)})
+    return ranks.get(unit.id, 0), len(ranks)
 
 
 def _ahead_of(campaign: Campaign, standing: ParticipantStanding):

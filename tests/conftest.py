@@ -42,6 +42,7 @@ def app(tmp_path):
         "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
         "RATELIMIT_ENABLED": False, "EXPORT_FOLDER": str(tmp_path / "exports"),
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "LEADERBOARD_CACHE_SECONDS": 0,  # tests read the board right after each submission
     })
     with app.app_context():
         if url not in _prepared_urls and not url.startswith("sqlite"):

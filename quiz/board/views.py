@@ -1,5 +1,6 @@
 """Public leaderboards: units and people on phones, the big screen, and the JSON behind it."""
 from flask import Blueprint, Response, jsonify, render_template, request
+from markupsafe import Markup
 
 from quiz.charts import daily_chart_svg, daily_series
 from quiz.extensions import db
@@ -7,6 +8,7 @@ from quiz.leaderboard import METRICS, default_metric, rolled_up_rows, top_people
 from quiz.models import Campaign, DailyTally, ScoringMode, Unit, UnitKind
 from quiz.permissions import subtree_ids
 from quiz.play.views import active_campaign
+from quiz.shortcache import cached
 from quiz.templating import mask_name
 from quiz.timeutil import local_day, utcnow
 
@@ -32,11 +34,14 @@ def units():
     """Units of one kind ranked by a metric; a street's figures include its communities."""
     campaign = active_campaign()
     kind, metric = chosen_kind(), chosen_metric(campaign)
+    # The ranked list is the same for every visitor: rendered once per worker every few
+    # seconds. A resident's own unit is marked by the link's #unit-<code> (CSS :target).
+    ranking = cached(("board-list", campaign.id, kind.value, metric), lambda: Markup(render_template(
+        "board/_unit_list.html", rows=unit_rows(campaign, kind, metric), metric=metric)))
     return render_template(
-        "board/units.html", campaign=campaign, rows=unit_rows(campaign, kind, metric),
+        "board/units.html", campaign=campaign, ranking=ranking,
         kind=kind, kinds=BOARD_KINDS, metric=metric,
         metrics=[(key, METRICS[key][0]) for key in PUBLIC_METRICS],
-        highlight=request.args.get("unit", ""),
         is_contest=campaign.scoring_mode is ScoringMode.ACCUMULATE)
 
 
@@ -57,7 +62,7 @@ def screen():
     """The consultation-day big screen (1920x1080); it refreshes itself from /api/leaderboard."""
     campaign = active_campaign()
     return render_template("board/screen.html", campaign=campaign,
-                           data=leaderboard_data(campaign, chosen_kind()))
+                           data=shared_leaderboard_data(campaign, chosen_kind()))
 
 
 @bp.route("/board/chart.svg")
@@ -76,11 +81,18 @@ def chart():
 def api_leaderboard():
     """Public figures as JSON: totals, ranked units of one kind, top people (names masked)."""
     campaign = active_campaign()
-    response = jsonify(leaderboard_data(campaign, chosen_kind(), chosen_metric(campaign)))
+    response = jsonify(shared_leaderboard_data(campaign, chosen_kind(), chosen_metric(campaign)))
     # Public and identical for everyone: a shared cache may keep it for a few seconds.
     response.cache_control.public = True
     response.cache_control.max_age = 5
     return response
+
+
+def shared_leaderboard_data(campaign: Campaign, kind: UnitKind, metric: str | None = None) -> dict:
+    """leaderboard_data(), kept a few seconds: the big screens and phones all ask for the same."""
+    metric = metric or default_metric(campaign)
+    return cached(("leaderboard-data", campaign.id, kind.value, metric),
+                  lambda: leaderboard_data(campaign, kind, metric))
 
 
 def leaderboard_data(campaign: Campaign, kind: UnitKind, metric: str | None = None) -> dict:

@@ -79,7 +79,9 @@ def test_quiz_from_poster_link_to_result(app, live_server, district, phone):
     page.get_by_role("link", name="单位排行榜").first.click()
     row = page.locator("#unit-S01C01")
     assert "参与 1 人 · 1 人次" in row.inner_text() and "100" in row.inner_text()
-    assert "is-highlight" in row.get_attribute("class")
+    assert page.url.endswith("#unit-S01C01")  # the resident's unit is marked and scrolled to
+    assert row.evaluate("row => row.matches(':target')")
+    assert row.evaluate("row => getComputedStyle(row).outlineStyle") == "solid"
 
 
 def test_a_retried_submission_counts_once(app, live_server, district, phone):

@@ -1,0 +1,64 @@
+"""A few seconds of memory for figures that are the same for every visitor.
+
+On a consultation day thousands of phones open the leaderboard within a minute, and each
+would otherwise roll up every unit's totals and render every row again. Keeping the result
+for LEADERBOARD_CACHE_SECONDS in each worker process costs that work once per worker per
+interval; the figures are at most that many seconds old. Values must be plain data (no ORM
+objects): they outlive the request and its session.
+"""
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import current_app
+
+MAX_ENTRIES = 256  # kinds × metrics × campaigns is a few dozen; a bound keeps odd keys harmless
+
+
+class ShortCache:
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._values: dict[Hashable, tuple[float, Any]] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: Hashable, seconds: float, compute: Callable[[], Any]) -> Any:
+        """The value computed for ``key`` less than ``seconds`` ago, else ``compute()``.
+
+        One thread computes a missing or expired value; the others wait for it rather than
+        all doing the same work at the moment it expires.
+        """
+        if seconds <= 0:
+            return compute()
+        fresh = self._fresh(key, seconds)
+        if fresh is not None:
+            return fresh[1]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            fresh = self._fresh(key, seconds)
+            if fresh is not None:
+                return fresh[1]
+            value = compute()
+            with self._guard:
+                if len(self._values) >= MAX_ENTRIES:
+                    self._values.clear()
+                self._values[key] = (self._clock(), value)
+            return value
+
+    def _fresh(self, key: Hashable, seconds: float) -> tuple[float, Any] | None:
+        entry = self._values.get(key)
+        if entry is not None and self._clock() - entry[0] < seconds:
+            return entry
+        return None
+
+    def clear(self) -> None:
+        with self._guard:
+            self._values.clear()
+
+
+def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s value, kept for LEADERBOARD_CACHE_SECONDS in this app's process."""
+    cache = current_app.extensions.setdefault("short_cache", ShortCache())
+    return cache.get(key, current_app.config["LEADERBOARD_CACHE_SECONDS"], compute)

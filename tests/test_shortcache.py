@@ -1,0 +1,87 @@
+"""The few-seconds cache behind the leaderboards: fresh within its interval, recomputed after,
+one computation when many threads ask at once, and off when configured to 0."""
+import threading
+import time
+
+from quiz.extensions import db
+from quiz.models import Unit, UnitTally
+from quiz.shortcache import MAX_ENTRIES, ShortCache
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_value_is_kept_for_its_seconds_then_recomputed():
+    clock, calls = Clock(), []
+    cache = ShortCache(clock)
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert cache.get("k", 5, compute) == 1
+    clock.now += 4.9
+    assert cache.get("k", 5, compute) == 1
+    clock.now += 0.2
+    assert cache.get("k", 5, compute) == 2
+    assert cache.get("other", 5, compute) == 3  # keys are separate
+
+
+def test_zero_seconds_computes_every_time():
+    calls = []
+    cache = ShortCache(Clock())
+    for _ in range(3):
+        cache.get("k", 0, lambda: calls.append(1))
+    assert len(calls) == 3
+
+
+def test_many_threads_asking_at_once_compute_once():
+    calls = []
+    cache = ShortCache()
+    start = threading.Barrier(8)
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return "figures"
+
+    def ask(results):
+        start.wait()
+        results.append(cache.get("board", 5, slow))
+
+    results = []
+    threads = [threading.Thread(target=ask, args=(results,)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["figures"] * 8 and len(calls) == 1
+
+
+def test_the_number_of_entries_is_bounded():
+    cache = ShortCache(Clock())
+    for number in range(MAX_ENTRIES + 10):
+        cache.get(number, 5, lambda: "x")
+    assert len(cache._values) <= MAX_ENTRIES
+
+
+def test_with_the_cache_on_the_board_shows_new_totals_after_the_interval(app, client, demo):
+    app.config["LEADERBOARD_CACHE_SECONDS"] = 0.5
+    with app.app_context():
+        unit = db.session.scalar(db.select(Unit).filter_by(code="S01C01"))
+        db.session.add(UnitTally(campaign_id=demo["campaign_id"], unit_id=unit.id, participants=1,
+                                 attempts=1, best_score_sum=90, points_total=90))
+        db.session.commit()
+    first = client.get("/board/?kind=community").get_data(as_text=True)
+    assert "参与 1 人 · 1 人次" in first
+    with app.app_context():
+        tally = db.session.scalar(db.select(UnitTally))
+        tally.participants, tally.attempts = 2, 2
+        db.session.commit()
+    assert "参与 1 人 · 1 人次" in client.get("/board/?kind=community").get_data(as_text=True)
+    api = client.get("/api/leaderboard?kind=community").get_json()
+    time.sleep(0.6)
+    assert "参与 2 人 · 2 人次" in client.get("/board/?kind=community").get_data(as_text=True)
+    later = client.get("/api/leaderboard?kind=community").get_json()
+    assert api["totals"]["attempts"] in (1, 2) and later["totals"]["attempts"] == 2
