@@ -32,7 +32,7 @@ RUNS = 30
 
 
 def build(size: int) -> tuple:
-    WORK.mkdir(exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / f"leaderboard-{size}.sqlite3"
     path.unlink(missing_ok=True)
     app = create_app({"TESTING": True, "SECRET_KEY": "bench",
