@@ -119,6 +119,10 @@ def test_creating_a_unit_with_liaison_and_a_generated_code(admin_client, app):
     ("code", "S01C01", "已被其他单位使用"),
     ("liaison_mobile", "123", "请填写 11 位手机号"),
     ("liaison_email", "not-an-email", "请填写正确的电子邮箱"),
+    # No field guards these itself: the base form refuses control characters everywhere.
+    ("name", "测试\x00社区", "内容中有无法识别的字符"),
+    ("liaison_name", "周\x1b[31m敏", "内容中有无法识别的字符"),
+    ("liaison_title", "主任\x7f", "内容中有无法识别的字符"),
 ])
 def test_bad_unit_input_is_refused(admin_client, app, field, value, message):
     token = csrf_token(admin_client, "/console/units/new")
@@ -273,3 +277,21 @@ def test_a_unit_form_without_its_parent_field_is_handled_not_crashed(admin_clien
 
 def test_campaign_zero_is_not_found(admin_client):
     assert admin_client.get("/console/campaigns/0").status_code == 404
+
+
+def test_control_characters_are_refused_in_any_text_field_but_line_breaks_in_text_areas(app):
+    from wtforms import StringField, TextAreaField
+    from werkzeug.datastructures import MultiDict
+
+    from quiz.forms import BaseForm
+
+    class NoteForm(BaseForm):
+        title = StringField("标题")
+        body = TextAreaField("内容")
+
+    with app.test_request_context(method="POST"):
+        lines = NoteForm(MultiDict({"title": "通知", "body": "第一行\r\n第二行\t完"}), meta={"csrf": False})
+        assert lines.validate(), lines.errors
+        broken = NoteForm(MultiDict({"title": "通\n知", "body": "正文\x00"}), meta={"csrf": False})
+        assert not broken.validate()
+        assert broken.errors == {"title": ["内容中有无法识别的字符"], "body": ["内容中有无法识别的字符"]}
