@@ -1,6 +1,5 @@
 """Public leaderboards: units and people on phones, the big screen, and the JSON behind it."""
-from flask import Blueprint, Response, jsonify, render_template, request
-from markupsafe import Markup
+from flask import Blueprint, Response, jsonify, render_template, request, session
 
 from quiz.charts import daily_chart_svg, daily_series
 from quiz.extensions import db
@@ -31,15 +30,26 @@ def chosen_metric(campaign: Campaign) -> str:
 
 @bp.route("/board/")
 def units():
-    """Units of one kind ranked by a metric; a street's figures include its communities."""
+    """Units of one kind ranked by a metric; a street's figures include its communities.
+
+    The page is the same for every visitor, so each worker renders it at most once every
+    LEADERBOARD_CACHE_SECONDS per kind and metric (quiz/shortcache.py); a resident's own unit
+    is marked by the link's #unit-<code> (CSS :target), not by the server. A visitor with a
+    message waiting (flash) gets a page of their own, so the message is neither lost nor shared.
+    """
+    kind = chosen_kind()
+    asked = request.args.get("metric", "")
+    if "_flashes" in session:
+        return render_units(kind)
+    return cached(("board-page", kind.value, asked if asked in PUBLIC_METRICS else ""),
+                  lambda: render_units(kind))
+
+
+def render_units(kind: UnitKind) -> str:
     campaign = active_campaign()
-    kind, metric = chosen_kind(), chosen_metric(campaign)
-    # The ranked list is the same for every visitor: rendered once per worker every few
-    # seconds. A resident's own unit is marked by the link's #unit-<code> (CSS :target).
-    ranking = cached(("board-list", campaign.id, kind.value, metric), lambda: Markup(render_template(
-        "board/_unit_list.html", rows=unit_rows(campaign, kind, metric), metric=metric)))
+    metric = chosen_metric(campaign)
     return render_template(
-        "board/units.html", campaign=campaign, ranking=ranking,
+        "board/units.html", campaign=campaign, rows=unit_rows(campaign, kind, metric),
         kind=kind, kinds=BOARD_KINDS, metric=metric,
         metrics=[(key, METRICS[key][0]) for key in PUBLIC_METRICS],
         is_contest=campaign.scoring_mode is ScoringMode.ACCUMULATE)
@@ -80,8 +90,15 @@ def chart():
 @bp.route("/api/leaderboard", endpoint="api")
 def api_leaderboard():
     """Public figures as JSON: totals, ranked units of one kind, top people (names masked)."""
-    campaign = active_campaign()
-    response = jsonify(shared_leaderboard_data(campaign, chosen_kind(), chosen_metric(campaign)))
+    kind = chosen_kind()
+    asked = request.args.get("metric", "")
+
+    def body() -> bytes:
+        campaign = active_campaign()
+        return jsonify(leaderboard_data(campaign, kind, chosen_metric(campaign))).get_data()
+
+    response = Response(cached(("api-body", kind.value, asked if asked in PUBLIC_METRICS else ""), body),
+                        mimetype="application/json")
     # Public and identical for everyone: a shared cache may keep it for a few seconds.
     response.cache_control.public = True
     response.cache_control.max_age = 5
