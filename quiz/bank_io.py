@@ -8,6 +8,8 @@ without duplicates. Every row is checked with the bank files' own rules
 import re
 from dataclasses import dataclass, field
 
+from flask import current_app
+
 from quiz.bank_loader import (
     IMPORT_KEY_PREFIX,
     KEY_PATTERN,
@@ -23,6 +25,7 @@ from quiz.exports import FORMULA_STARTS, SheetError, workbook_bytes
 from quiz.extensions import db
 from quiz.forms import CONTROL_CHARACTERS, LINE_BREAKS
 from quiz.models import Question, QuestionType, QuestionVersion
+from quiz.source_status import DocumentStatus, RegistryError, SourceDocument, cited_documents, read_registry
 
 IMPORT_ORIGIN = "import"
 KEY_COLUMN = "编号"
@@ -154,6 +157,16 @@ def check_row(values: dict[str, str]) -> tuple[QuestionRecord | None, list[tuple
     return record, [("题干", reason) for reason in reasons]  # the rules above catch these first
 
 
+def repealed_documents() -> dict[str, SourceDocument]:
+    """The documents questions/_documents.yaml marks repealed: an import may not cite them."""
+    try:
+        registry = read_registry(current_app.config["QUESTION_BANK_DIR"])
+    except RegistryError:  # `flask bank check` names the problem; imports go on without it
+        return {}
+    return {title: document for title, document in registry.items()
+            if document.status is DocumentStatus.REPEALED}
+
+
 def check_import(rows: list[dict[str, str]]) -> list[ImportRow]:
     """Check every row of a sheet; nothing is written."""
     if not rows:
@@ -171,10 +184,14 @@ def check_import(rows: list[dict[str, str]]) -> list[ImportRow]:
         db.select(Question).where(Question.key.in_(given_keys)))} if given_keys else {}
     checked: list[ImportRow] = []
     key_rows: dict[str, int] = {}
+    repealed = repealed_documents()
     for number, raw in enumerate(rows, start=2):
         row = ImportRow(number=number)
         row.record, errors = check_row(raw)
         row.errors = [reason for _column, reason in errors]
+        if row.record is not None:
+            row.errors += [f"出处引用的《{document.title}》已废止（{document.note}），请改引现行依据"
+                           for document in cited_documents(row.record.source, repealed)]
         key = (raw.get(KEY_COLUMN) or "").strip().upper()
         if key:
             _match_key(row, key, existing.get(key), key_rows)

@@ -247,3 +247,12 @@ def test_loading_the_bank_files_leaves_imported_questions_alone(ctx, tmp_path):
     assert (summary.added, summary.retired) == (1, 0)
     own = db.session.scalar(db.select(Question).filter_by(key="ZD-0001"))
     assert own.origin == "import" and not own.is_retired and len(own.versions) == 1
+
+
+def test_a_row_citing_a_repealed_document_is_refused(ctx, app, tmp_path):
+    from tests.test_bank_loader import bank_with_registry
+    app.config["QUESTION_BANK_DIR"] = str(bank_with_registry(tmp_path))  # 《消防条例》 repealed
+    checked = check_import(read_rows("bank.xlsx", sheet([
+        {**FIRE, "出处": "《消防条例》第十条"}, {**GAS, "出处": "《消防条例实施细则》第三条"}])))
+    assert checked[0].errors == ["出处引用的《消防条例》已废止（已被《中华人民共和国消防法》取代。），请改引现行依据"]
+    assert checked[1].errors == []  # another title that merely begins the same
