@@ -303,5 +303,5 @@ def test_questions_citing_a_document_under_review_are_marked_and_filterable(admi
     filtered = admin_client.get("/console/bank/?basis=review").get_data(as_text=True)
     assert "共 1 道题" in filtered and "XF-901" in filtered and "XF-902" not in filtered
     detail = admin_client.get(f"/console/bank/{cited_id}").get_data(as_text=True)
-    assert "依据待复核：" in detail and "出处引用的《中华人民共和国消防法》修正案施行后逐条核对" in detail
+    assert "依据待复核：" in detail and "出处引用了《中华人民共和国消防法》。修正案施行后逐条核对" in detail
     assert admin_client.get("/console/bank/?basis=other").status_code == 400
