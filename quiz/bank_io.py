@@ -8,8 +8,6 @@ without duplicates. Every row is checked with the bank files' own rules
 import re
 from dataclasses import dataclass, field
 
-from flask import current_app
-
 from quiz.bank_loader import (
     IMPORT_KEY_PREFIX,
     KEY_PATTERN,
@@ -25,7 +23,7 @@ from quiz.exports import FORMULA_STARTS, SheetError, workbook_bytes
 from quiz.extensions import db
 from quiz.forms import CONTROL_CHARACTERS, LINE_BREAKS
 from quiz.models import Question, QuestionType, QuestionVersion
-from quiz.source_status import DocumentStatus, RegistryError, SourceDocument, cited_documents, read_registry
+from quiz.source_status import DocumentStatus, SourceDocument, app_registry, cited_documents
 
 IMPORT_ORIGIN = "import"
 KEY_COLUMN = "编号"
@@ -159,11 +157,7 @@ def check_row(values: dict[str, str]) -> tuple[QuestionRecord | None, list[tuple
 
 def repealed_documents() -> dict[str, SourceDocument]:
     """The documents questions/_documents.yaml marks repealed: an import may not cite them."""
-    try:
-        registry = read_registry(current_app.config["QUESTION_BANK_DIR"])
-    except RegistryError:  # `flask bank check` names the problem; imports go on without it
-        return {}
-    return {title: document for title, document in registry.items()
+    return {title: document for title, document in app_registry().items()
             if document.status is DocumentStatus.REPEALED}
 
 

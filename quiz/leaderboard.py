@@ -2,7 +2,6 @@
 from dataclasses import dataclass, field
 
 from quiz.extensions import db
-from quiz.shortcache import cached
 from quiz.models import (
     Campaign,
     Participant,
@@ -12,6 +11,7 @@ from quiz.models import (
     UnitKind,
     UnitTally,
 )
+from quiz.shortcache import cached
 
 TALLY_FIELDS = ("participants", "attempts", "best_score_sum", "passed_participants",
                 "full_mark_participants", "points_total")

@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 
 import yaml
+from flask import current_app
 
 DOCUMENTS_FILE = "_documents.yaml"
 CITED_TITLE = re.compile(r"《([^《》]+)》")
@@ -66,6 +67,15 @@ def read_registry(directory: str | Path) -> dict[str, SourceDocument]:
             raise RegistryError(f"{where}: 《{title}》重复")
         registry[title] = SourceDocument(title=title, status=status, note=str(note).strip())
     return registry
+
+
+def app_registry() -> dict[str, SourceDocument]:
+    """The registry of the app's bank; empty when malformed (`flask bank check` names the problem,
+    and the console and imports go on without it rather than fail)."""
+    try:
+        return read_registry(current_app.config["QUESTION_BANK_DIR"])
+    except RegistryError:
+        return {}
 
 
 def cited_documents(source: str, registry: dict[str, SourceDocument]) -> list[SourceDocument]:

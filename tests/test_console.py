@@ -280,8 +280,8 @@ def test_campaign_zero_is_not_found(admin_client):
 
 
 def test_control_characters_are_refused_in_any_text_field_but_line_breaks_in_text_areas(app):
-    from wtforms import StringField, TextAreaField
     from werkzeug.datastructures import MultiDict
+    from wtforms import StringField, TextAreaField
 
     from quiz.forms import BaseForm
 

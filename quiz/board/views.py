@@ -97,8 +97,8 @@ def api_leaderboard():
         campaign = active_campaign()
         return jsonify(leaderboard_data(campaign, kind, chosen_metric(campaign))).get_data()
 
-    response = Response(cached(("api-body", kind.value, asked if asked in PUBLIC_METRICS else ""), body),
-                        mimetype="application/json")
+    key = ("api-body", kind.value, asked if asked in PUBLIC_METRICS else "")
+    response = Response(cached(key, body), mimetype="application/json")
     # Public and identical for everyone: a shared cache may keep it for a few seconds.
     response.cache_control.public = True
     response.cache_control.max_age = 5

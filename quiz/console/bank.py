@@ -2,7 +2,7 @@
 import and export sheets, and item statistics per campaign. District administrators only."""
 import secrets
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -32,10 +32,9 @@ from quiz.models import Campaign, Question, QuestionType, QuestionVersion
 from quiz.permissions import admin_required
 from quiz.source_status import (
     DocumentStatus,
-    RegistryError,
     SourceDocument,
+    app_registry,
     cited_documents,
-    read_registry,
     titles_with_status,
 )
 
@@ -128,21 +127,13 @@ def has_errors(form: BaseForm) -> bool:
     return any(field.errors for field in form)
 
 
-def source_registry() -> dict[str, SourceDocument]:
-    """questions/_documents.yaml; a malformed file shows nothing here (`flask bank check` names it)."""
-    try:
-        return read_registry(current_app.config["QUESTION_BANK_DIR"])
-    except RegistryError:
-        return {}
-
-
 def documents_under_review(questions, registry: dict[str, SourceDocument]
                            ) -> dict[int, list[SourceDocument]]:
     """For each question whose current source cites a document under review, those documents."""
     flagged = {}
     for question in questions:
-        documents = [document for document in cited_documents(question.current_version.source, registry)
-                     if document.status is DocumentStatus.REVIEW]
+        cited = cited_documents(question.current_version.source, registry)
+        documents = [document for document in cited if document.status is DocumentStatus.REVIEW]
         if documents:
             flagged[question.id] = documents
     return flagged
@@ -164,8 +155,8 @@ def filtered_query(form: BankFilterForm, registry: dict[str, SourceDocument] | N
         query = query.where(Question.is_enabled.is_(status == "enabled"))
     if form.basis.data == "review":
         titles = titles_with_status(registry or {}, DocumentStatus.REVIEW)
-        query = query.where(db.or_(db.false(), *(QuestionVersion.source.contains(f"《{title}》", autoescape=True)
-                                                 for title in titles)))
+        query = query.where(db.or_(db.false(), *(
+            QuestionVersion.source.contains(f"《{title}》", autoescape=True) for title in titles)))
     if form.q.data:
         query = query.where(db.or_(QuestionVersion.stem.contains(form.q.data, autoescape=True),
                                    Question.key == form.q.data.upper()))
@@ -188,7 +179,7 @@ def bank():
         return render_template("console/bank.html", form=form, page=None,
                                toggle_form=ToggleForm(), labels=ORIGIN_LABELS), 400
     number = row_number_or_404(request.args.get("page", 1, type=int), MAX_ROW_ID // PER_PAGE)
-    registry = source_registry()
+    registry = app_registry()
     page = db.paginate(filtered_query(form, registry), page=number, per_page=PER_PAGE)
     return render_template("console/bank.html", form=form, page=page, toggle_form=ToggleForm(),
                            labels=ORIGIN_LABELS, args=form.active_args(),
@@ -202,7 +193,7 @@ def bank_export():
     form = filter_form()
     if not form.validate():
         abort(400, description="筛选条件不正确，请返回题库页面重新选择。")
-    questions = db.session.scalars(filtered_query(form, source_registry())).all()
+    questions = db.session.scalars(filtered_query(form, app_registry())).all()
     return xlsx_response(export_bytes(questions), "题库导出.xlsx")
 
 
@@ -242,7 +233,7 @@ def bank_question(question_id: int):
                 flash(f"已保存 {question.key} 第 {version.version} 版；已答的试卷仍按原来的版本显示和计分。")
                 return redirect(url_for("console.bank_question", question_id=question.id))
     status = 400 if form is not None and has_errors(form) else 200
-    under_review = documents_under_review([question], source_registry()).get(question.id, [])
+    under_review = documents_under_review([question], app_registry()).get(question.id, [])
     return render_template("console/bank_question.html", question=question, form=form,
                            toggle_form=ToggleForm(), labels=ORIGIN_LABELS, under_review=under_review,
                            difficulty_labels=DIFFICULTY_LABELS), status
