@@ -100,3 +100,26 @@ def test_a_waiting_message_is_shown_to_its_visitor_and_never_cached_for_others(a
         session["_flashes"] = [("message", "已退出登录。")]
     assert "已退出登录。" in first.get("/board/").get_data(as_text=True)
     assert "已退出登录。" not in other.get("/board/").get_data(as_text=True)
+
+
+def test_while_one_thread_refreshes_the_others_get_the_previous_value_at_once():
+    clock = Clock()
+    cache = ShortCache(clock)
+    cache.get("board", 5, lambda: "old figures")
+    clock.now += 6  # expired
+    refreshing, release = threading.Event(), threading.Event()
+
+    def slow_refresh():
+        refreshing.set()
+        release.wait(5)
+        return "new figures"
+
+    refresher = threading.Thread(target=lambda: cache.get("board", 5, slow_refresh))
+    refresher.start()
+    assert refreshing.wait(5)
+    started = time.monotonic()
+    assert cache.get("board", 5, lambda: "must not run") == "old figures"
+    assert time.monotonic() - started < 0.5  # it did not wait for the refresh
+    release.set()
+    refresher.join()
+    assert cache.get("board", 5, lambda: "must not run") == "new figures"
