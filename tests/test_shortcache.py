@@ -123,3 +123,18 @@ def test_while_one_thread_refreshes_the_others_get_the_previous_value_at_once():
     release.set()
     refresher.join()
     assert cache.get("board", 5, lambda: "must not run") == "new figures"
+
+
+def test_the_shared_pages_are_compressed_for_browsers_that_accept_it(client, demo):
+    import gzip
+
+    for url in ("/board/", "/api/leaderboard"):
+        plain = client.get(url)
+        packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert plain.headers.get("Content-Encoding") is None
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        assert gzip.decompress(packed.data) == plain.data
+        assert len(packed.data) < len(plain.data) / 3
+    refused = client.get("/board/", headers={"Accept-Encoding": "gzip;q=0"})
+    assert refused.headers.get("Content-Encoding") is None

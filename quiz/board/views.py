@@ -7,7 +7,7 @@ from quiz.leaderboard import METRICS, default_metric, rolled_up_rows, top_people
 from quiz.models import Campaign, DailyTally, ScoringMode, Unit, UnitKind
 from quiz.permissions import subtree_ids
 from quiz.play.views import active_campaign
-from quiz.shortcache import cached
+from quiz.shortcache import cached, shared_response
 from quiz.templating import mask_name
 from quiz.timeutil import local_day, utcnow
 
@@ -41,8 +41,8 @@ def units():
     asked = request.args.get("metric", "")
     if "_flashes" in session:
         return render_units(kind)
-    return cached(("board-page", kind.value, asked if asked in PUBLIC_METRICS else ""),
-                  lambda: render_units(kind))
+    return shared_response(("board-page", kind.value, asked if asked in PUBLIC_METRICS else ""),
+                           lambda: render_units(kind), "text/html")
 
 
 def render_units(kind: UnitKind) -> str:
@@ -98,7 +98,7 @@ def api_leaderboard():
         return jsonify(leaderboard_data(campaign, kind, chosen_metric(campaign))).get_data()
 
     key = ("api-body", kind.value, asked if asked in PUBLIC_METRICS else "")
-    response = Response(cached(key, body), mimetype="application/json")
+    response = shared_response(key, body, "application/json")
     # Public and identical for everyone: a shared cache may keep it for a few seconds.
     response.cache_control.public = True
     response.cache_control.max_age = 5
