@@ -23,7 +23,7 @@ from quiz.exports import FORMULA_STARTS, SheetError, workbook_bytes
 from quiz.extensions import db
 from quiz.forms import CONTROL_CHARACTERS, LINE_BREAKS
 from quiz.models import Question, QuestionType, QuestionVersion
-from quiz.source_status import DocumentStatus, SourceDocument, app_registry, cited_documents
+from quiz.source_status import DocumentStatus, app_registry, cited_documents
 
 IMPORT_ORIGIN = "import"
 KEY_COLUMN = "编号"
@@ -155,12 +155,6 @@ def check_row(values: dict[str, str]) -> tuple[QuestionRecord | None, list[tuple
     return record, [("题干", reason) for reason in reasons]  # the rules above catch these first
 
 
-def repealed_documents() -> dict[str, SourceDocument]:
-    """The documents questions/_documents.yaml marks repealed: an import may not cite them."""
-    return {title: document for title, document in app_registry().items()
-            if document.status is DocumentStatus.REPEALED}
-
-
 def check_import(rows: list[dict[str, str]]) -> list[ImportRow]:
     """Check every row of a sheet; nothing is written."""
     if not rows:
@@ -178,14 +172,15 @@ def check_import(rows: list[dict[str, str]]) -> list[ImportRow]:
         db.select(Question).where(Question.key.in_(given_keys)))} if given_keys else {}
     checked: list[ImportRow] = []
     key_rows: dict[str, int] = {}
-    repealed = repealed_documents()
+    registry = app_registry()  # an import may not cite a document it marks repealed
     for number, raw in enumerate(rows, start=2):
         row = ImportRow(number=number)
         row.record, errors = check_row(raw)
         row.errors = [reason for _column, reason in errors]
         if row.record is not None:
             row.errors += [f"出处引用的《{document.title}》已废止（{document.note}），请改引现行依据"
-                           for document in cited_documents(row.record.source, repealed)]
+                           for document in cited_documents(row.record.source, registry,
+                                                           DocumentStatus.REPEALED)]
         key = (raw.get(KEY_COLUMN) or "").strip().upper()
         if key:
             _match_key(row, key, existing.get(key), key_rows)

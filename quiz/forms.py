@@ -3,7 +3,6 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from wtforms import SelectChoice, TextAreaField
-from wtforms.validators import ValidationError
 
 CONTROL_CHARACTERS = {chr(code) for code in range(32)} | {chr(127)}
 LINE_BREAKS = {"\n", "\r", "\t"}
@@ -16,19 +15,6 @@ def choices(pairs) -> list[SelectChoice]:
 
 def strip_text(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def no_control_characters(_form, field) -> None:
-    """Refuse invisible control characters in one-line fields (they break exports and screens)."""
-    if isinstance(field.data, str) and any(char in CONTROL_CHARACTERS for char in field.data):
-        raise ValidationError("内容中有无法识别的字符")
-
-
-def no_control_characters_but_lines(_form, field) -> None:
-    """The same for text areas, where line breaks are welcome."""
-    if isinstance(field.data, str) and any(char in CONTROL_CHARACTERS - LINE_BREAKS
-                                           for char in field.data):
-        raise ValidationError("内容中有无法识别的字符")
 
 
 class BaseForm(FlaskForm):

@@ -3,8 +3,8 @@
 On a consultation day thousands of phones open the leaderboard within a minute, and each
 would otherwise roll up every unit's totals and render every row again. Keeping the result
 for LEADERBOARD_CACHE_SECONDS in each worker process costs that work once per worker per
-interval; the figures are at most that many seconds old (plus the moment a refresh takes). Values must be plain data (no ORM
-objects): they outlive the request and its session.
+interval; the figures are at most that many seconds old (plus the moment a refresh takes).
+Values must be plain data (no ORM objects): they outlive the request and its session.
 """
 import gzip
 import threading
@@ -35,16 +35,16 @@ class ShortCache:
         if seconds <= 0:
             return compute()
         entry = self._values.get(key)
-        if entry is not None and self._clock() - entry[0] < seconds:
+        if self._is_fresh(entry, seconds):
             return entry[1]
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         if not lock.acquire(blocking=entry is None):
             return entry[1]  # someone is refreshing it; the previous figures will do
         try:
-            fresh = self._fresh(key, seconds)
-            if fresh is not None:
-                return fresh[1]
+            entry = self._values.get(key)  # another thread may have refreshed it meanwhile
+            if self._is_fresh(entry, seconds):
+                return entry[1]
             value = compute()
             with self._guard:
                 if len(self._values) >= MAX_ENTRIES:
@@ -54,15 +54,8 @@ class ShortCache:
         finally:
             lock.release()
 
-    def _fresh(self, key: Hashable, seconds: float) -> tuple[float, Any] | None:
-        entry = self._values.get(key)
-        if entry is not None and self._clock() - entry[0] < seconds:
-            return entry
-        return None
-
-    def clear(self) -> None:
-        with self._guard:
-            self._values.clear()
+    def _is_fresh(self, entry: tuple[float, Any] | None, seconds: float) -> bool:
+        return entry is not None and self._clock() - entry[0] < seconds
 
 
 def cached(key: Hashable, compute: Callable[[], Any]) -> Any:

@@ -78,12 +78,14 @@ def app_registry() -> dict[str, SourceDocument]:
         return {}
 
 
-def cited_documents(source: str, registry: dict[str, SourceDocument]) -> list[SourceDocument]:
-    """The registered documents a question's 出处 cites, in the order it cites them."""
+def cited_documents(source: str, registry: dict[str, SourceDocument],
+                    status: DocumentStatus | None = None) -> list[SourceDocument]:
+    """The registered documents (of one status, if given) a question's 出处 cites, in order."""
     found = []
     for title in CITED_TITLE.findall(source):
         document = registry.get(title.strip())
-        if document is not None and document not in found:
+        if document is not None and document not in found \
+                and (status is None or document.status is status):
             found.append(document)
     return found
 

@@ -7,7 +7,7 @@ from quiz.leaderboard import METRICS, default_metric, rolled_up_rows, top_people
 from quiz.models import Campaign, DailyTally, ScoringMode, Unit, UnitKind
 from quiz.permissions import subtree_ids
 from quiz.play.views import active_campaign
-from quiz.shortcache import cached, shared_response
+from quiz.shortcache import shared_response
 from quiz.templating import mask_name
 from quiz.timeutil import local_day, utcnow
 
@@ -72,7 +72,7 @@ def screen():
     """The consultation-day big screen (1920x1080); it refreshes itself from /api/leaderboard."""
     campaign = active_campaign()
     return render_template("board/screen.html", campaign=campaign,
-                           data=shared_leaderboard_data(campaign, chosen_kind()))
+                           data=leaderboard_data(campaign, chosen_kind()))
 
 
 @bp.route("/board/chart.svg")
@@ -103,13 +103,6 @@ def api_leaderboard():
     response.cache_control.public = True
     response.cache_control.max_age = 5
     return response
-
-
-def shared_leaderboard_data(campaign: Campaign, kind: UnitKind, metric: str | None = None) -> dict:
-    """leaderboard_data(), kept a few seconds: the big screens and phones all ask for the same."""
-    metric = metric or default_metric(campaign)
-    return cached(("leaderboard-data", campaign.id, kind.value, metric),
-                  lambda: leaderboard_data(campaign, kind, metric))
 
 
 def leaderboard_data(campaign: Campaign, kind: UnitKind, metric: str | None = None) -> dict:

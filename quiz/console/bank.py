@@ -26,7 +26,7 @@ from quiz.console.units import pending_upload
 from quiz.console.views import bp, xlsx_response
 from quiz.exports import SheetError, read_rows
 from quiz.extensions import db
-from quiz.forms import BaseForm, no_control_characters, no_control_characters_but_lines, strip_text
+from quiz.forms import BaseForm, strip_text
 from quiz.item_stats import MIN_ANSWERS_FOR_FLAGS, item_statistics
 from quiz.models import Campaign, Question, QuestionType, QuestionVersion
 from quiz.permissions import admin_required
@@ -70,27 +70,26 @@ class ToggleForm(BaseForm):
 
 def option_field(letter: str):
     return StringField(f"选项{letter}", filters=[strip_text], validators=[
-        Length(max=200, message="选项不能超过 200 个字"), no_control_characters])
+        Length(max=200, message="选项不能超过 200 个字")])
 
 
 class QuestionEditForm(BaseForm):
     """An organiser's own question; checked with the import's rules (bank_io.check_row)."""
 
     category = StringField("分类", filters=[strip_text], validators=[
-        DataRequired("请填写分类"), Length(max=32, message="分类不能超过 32 个字"), no_control_characters])
+        DataRequired("请填写分类"), Length(max=32, message="分类不能超过 32 个字")])
     difficulty = SelectField("难度", choices=choices(
         (str(level), f"{level}（{label}）") for level, label in DIFFICULTY_LABELS.items()))
     stem = TextAreaField("题干", filters=[strip_text], validators=[
-        DataRequired("请填写题干"), no_control_characters_but_lines])
+        DataRequired("请填写题干")])
     option_a, option_b, option_c, option_d, option_e, option_f = (
         option_field(letter) for letter in OPTION_LETTERS)
     answer = StringField("答案", filters=[strip_text], validators=[
-        DataRequired("请填写答案"), no_control_characters])
+        DataRequired("请填写答案")])
     explanation = TextAreaField("解析", filters=[strip_text], validators=[
-        DataRequired("请填写解析"), no_control_characters_but_lines])
+        DataRequired("请填写解析")])
     source = StringField("出处", filters=[strip_text], validators=[
-        DataRequired("请填写出处"), Length(max=255, message="出处不能超过 255 个字"),
-        no_control_characters])
+        DataRequired("请填写出处"), Length(max=255, message="出处不能超过 255 个字")])
 
     FIELD_BY_COLUMN = {"题干": "stem", "答案": "answer", "解析": "explanation", "分类": "category",
                        "难度": "difficulty", "出处": "source",
@@ -132,8 +131,7 @@ def documents_under_review(questions, registry: dict[str, SourceDocument]
     """For each question whose current source cites a document under review, those documents."""
     flagged = {}
     for question in questions:
-        cited = cited_documents(question.current_version.source, registry)
-        documents = [document for document in cited if document.status is DocumentStatus.REVIEW]
+        documents = cited_documents(question.current_version.source, registry, DocumentStatus.REVIEW)
         if documents:
             flagged[question.id] = documents
     return flagged

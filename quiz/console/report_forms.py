@@ -3,18 +3,18 @@ from wtforms import (BooleanField, DateField, DecimalField, HiddenField, Integer
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from quiz.forms import BaseForm, choices, no_control_characters, no_control_characters_but_lines, strip_text
+from quiz.forms import BaseForm, choices, strip_text
 from quiz.models.report import HazardCategory, HazardGrade, ReportChannel
 from quiz.report.forms import ReportForm
 from quiz.report_workflow import TRANSFER_TARGETS
 
-NOTE = [Optional(), Length(max=1000, message="不能超过 1000 个字"), no_control_characters_but_lines]
+NOTE = [Optional(), Length(max=1000, message="不能超过 1000 个字")]
 
 
 class TransitionForm(BaseForm):
     to = SelectField("办理为", validators=[DataRequired("请选择要办理的结果")])
     reason = StringField("理由（举报人可见）", filters=[strip_text], validators=[
-        Optional(), Length(max=200, message="理由不能超过 200 个字"), no_control_characters])
+        Optional(), Length(max=200, message="理由不能超过 200 个字")])
     public_note = TextAreaField("公开说明（举报人可见）", filters=[strip_text], validators=NOTE)
     private_note = TextAreaField("内部备注（举报人看不到）", filters=[strip_text], validators=NOTE)
     assigned_unit = SelectField("核查单位", validate_choice=False, validators=[Optional()])
@@ -31,27 +31,24 @@ class ExtendForm(BaseForm):
     days = IntegerField("延期天数", validators=[DataRequired("请填写延期天数"),
                                               NumberRange(1, 30, "延期天数应为 1 到 30 天")])
     reason = StringField("延期理由（举报人可见）", filters=[strip_text], validators=[
-        DataRequired("请填写延期理由"), Length(max=200), no_control_characters])
+        DataRequired("请填写延期理由"), Length(max=200)])
 
 
 class PublishForm(BaseForm):
     public_description = TextAreaField("公开描述（请去除姓名、门牌号、电话等）", filters=[strip_text], validators=[
-        DataRequired("请填写公开描述"), Length(max=500, message="不能超过 500 个字"),
-        no_control_characters_but_lines])
+        DataRequired("请填写公开描述"), Length(max=500, message="不能超过 500 个字")])
 
 
 class RewardForm(BaseForm):
     action = HiddenField(validators=[DataRequired()])
     fine_yuan = DecimalField("罚没款金额（元，重大隐患必填）", places=2, validators=[
         Optional(), NumberRange(min=0, max=100_000_000, message="金额不正确")])
-    note = StringField("内部备注", filters=[strip_text], validators=[Optional(), Length(max=200),
-                                                                   no_control_characters])
+    note = StringField("内部备注", filters=[strip_text], validators=[Optional(), Length(max=200)])
 
 
 class IdentityForm(BaseForm):
     reason = StringField("查看理由（将被记录）", filters=[strip_text], validators=[
-        DataRequired("请写明查看举报人信息的理由"), Length(min=4, max=200, message="理由请写 4 到 200 个字"),
-        no_control_characters])
+        DataRequired("请写明查看举报人信息的理由"), Length(min=4, max=200, message="理由请写 4 到 200 个字")])
 
 
 class AssignForm(BaseForm):

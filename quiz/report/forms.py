@@ -2,7 +2,7 @@
 from wtforms import BooleanField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from quiz.forms import BaseForm, choices, no_control_characters, no_control_characters_but_lines, strip_text
+from quiz.forms import BaseForm, choices, strip_text
 from quiz.models.report import HazardCategory
 
 DESCRIPTION_MAX = 500
@@ -14,17 +14,15 @@ class ReportForm(BaseForm):
                            validators=[DataRequired("请选择隐患类别")])
     unit = SelectField("所在单位或社区", validate_choice=False, validators=[Optional()])
     place = StringField("具体位置", filters=[strip_text], validators=[
-        DataRequired("请写明隐患在哪里，如“3栋2单元楼道”"), Length(max=120, message="位置不能超过 120 个字"),
-        no_control_characters])
+        DataRequired("请写明隐患在哪里，如“3栋2单元楼道”"), Length(max=120, message="位置不能超过 120 个字")])
     latitude = FloatField(validators=[Optional(), NumberRange(-90, 90, "位置信息不正确")])
     longitude = FloatField(validators=[Optional(), NumberRange(-180, 180, "位置信息不正确")])
     description = TextAreaField("隐患情况", filters=[strip_text], validators=[
         DataRequired("请简单描述看到的隐患"),
-        Length(min=5, max=DESCRIPTION_MAX, message=f"描述请写 5 到 {DESCRIPTION_MAX} 个字"),
-        no_control_characters_but_lines])
+        Length(min=5, max=DESCRIPTION_MAX, message=f"描述请写 5 到 {DESCRIPTION_MAX} 个字")])
     anonymous = BooleanField("匿名举报（不留姓名和电话）", default=True)
     name = StringField("姓名", filters=[strip_text], validators=[
-        Optional(), Length(max=20, message="姓名不能超过 20 个字"), no_control_characters])
+        Optional(), Length(max=20, message="姓名不能超过 20 个字")])
     phone = StringField("手机号", filters=[strip_text], validators=[Optional(), PHONE])
     consent = BooleanField("我同意仅为核实和奖励联系我使用以上信息")
     allows_publication = BooleanField("同意隐去个人信息后在“隐患曝光台”公开这个案件")
@@ -67,8 +65,7 @@ class TrackForm(BaseForm):
 
 class DisputeForm(BaseForm):
     reason = TextAreaField("不同意的理由", filters=[strip_text], validators=[
-        DataRequired("请写明不同意办理结果的理由"), Length(max=200, message="理由不能超过 200 个字"),
-        no_control_characters_but_lines])
+        DataRequired("请写明不同意办理结果的理由"), Length(max=200, message="理由不能超过 200 个字")])
 
 
 class ClaimForm(BaseForm):
