@@ -1,14 +1,14 @@
 """Starting, saving and submitting attempts, and keeping the running totals in step."""
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
-from quiz.counters import add_to_counter
+from quiz.counters import add_to_counter, insert_with_on_conflict
 from quiz.extensions import db
 from quiz.grading import award_points, is_passing
 from quiz.models import (
@@ -120,87 +120,113 @@ def finish_attempt(attempt: Attempt, answers: dict[int, list[str]] | None,
     A second submission (double tap, network retry, two tabs) finds the attempt
     already claimed and changes nothing. Answers that arrive after the deadline
     plus grace are ignored; what was saved in time is graded.
+
+    The paper is graded before anything is written; then the claim and the result are one
+    UPDATE, and the rest a handful of plain statements, so the write lock is held briefly.
     """
     now = now or utcnow()
+    campaign = attempt.campaign
+    late = is_past_grace(attempt, now)
+    sent = answers if answers is not None and not late else {}
+    graded = []
+    score = correct = 0
+    for item in attempt.questions:
+        chosen = sorted(sent[item.position]) if item.position in sent else item.chosen
+        question = item.content
+        points = award_points(question.qtype, list(question.answer), chosen, item.points,
+                              campaign.partial_credit)
+        graded.append({"item_id": item.id, "new_chosen": chosen, "new_points": points,
+                       "new_correct": points == item.points})
+        score += points
+        correct += points == item.points
+    deadline = as_utc(attempt.deadline_at)
+    ended = min(now, deadline)
+    duration_ms = int((ended - as_utc(attempt.started_at)).total_seconds() * 1000)
     claimed = db.session.execute(
         db.update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=AttemptStatus.SUBMITTED)
+        .values(status=AttemptStatus.SUBMITTED, was_timed_out=now >= deadline, submitted_at=ended,
+                duration_ms=duration_ms, score=score, correct_count=correct,
+                is_passed=is_passing(score, campaign.pass_mark))
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         db.session.rollback()
         db.session.refresh(attempt)
         return SubmitOutcome(counted=False, late=False)
-    # The claim changed the row in the database; tell the loaded object without reloading it.
-    set_committed_value(attempt, "status", AttemptStatus.SUBMITTED)
-    late = is_past_grace(attempt, now)
-    if answers is not None and not late:
-        record_answers(attempt, answers)
-    campaign = attempt.campaign
-    deadline = as_utc(attempt.deadline_at)
-    ended = min(now, deadline)
-    attempt.was_timed_out = now >= deadline
-    attempt.submitted_at = ended
-    attempt.duration_ms = int((ended - as_utc(attempt.started_at)).total_seconds() * 1000)
-    score = correct = 0
-    for item in attempt.questions:
-        item.points_awarded = award_points(item.version.question.qtype, item.version.answer,
-                                           item.chosen, item.points, campaign.partial_credit)
-        item.is_correct = item.points_awarded == item.points
-        score += item.points_awarded
-        correct += item.is_correct
-    attempt.score, attempt.correct_count = score, correct
-    attempt.is_passed = is_passing(score, campaign.pass_mark)
-    _update_totals(attempt, campaign)
-    db.session.commit()
+    items = AttemptQuestion.__table__
+    db.session.execute(
+        items.update().where(items.c.id == bindparam("item_id")).values(
+            chosen=bindparam("new_chosen"), points_awarded=bindparam("new_points"),
+            is_correct=bindparam("new_correct")),
+        graded)
+    first, deltas = _record_standing(attempt, campaign, score, duration_ms, ended)
+    add_to_counter(UnitTally, {"campaign_id": attempt.campaign_id, "unit_id": attempt.unit_id},
+                   deltas)
+    add_to_counter(DailyTally, {"campaign_id": attempt.campaign_id, "day": local_day(ended)},
+                   {"attempts": 1, "new_participants": int(first)})
+    db.session.commit()  # expires the attempt: its next read sees the graded row
     return SubmitOutcome(counted=True, late=late and answers is not None)
 
 
-def _standing_for(attempt: Attempt) -> ParticipantStanding:
-    query = db.select(ParticipantStanding).where(
-        ParticipantStanding.campaign_id == attempt.campaign_id,
-        ParticipantStanding.participant_id == attempt.participant_id).with_for_update()
-    standing = db.session.scalar(query)
-    if standing is None:
-        try:
-            with db.session.begin_nested():
-                standing = ParticipantStanding(
-                    campaign_id=attempt.campaign_id, participant_id=attempt.participant_id,
-                    unit_id=attempt.unit_id)
-                db.session.add(standing)
-        except IntegrityError:  # the person's other tab created it a moment ago
-            standing = db.session.scalar(query)
-    return standing
+@dataclass
+class Standing:
+    """A person's running figures in a campaign (a row of participant_standings)."""
+
+    attempts_count: int = 0
+    points_total: int = 0
+    best_score: int = 0
+    best_duration_ms: int = 0
+    best_at: datetime | None = None
 
 
-def _update_totals(attempt: Attempt, campaign: Campaign) -> None:
-    standing = _standing_for(attempt)
-    is_first = standing.attempts_count == 0
-    old_best = standing.best_score
-    was_passed = not is_first and is_passing(old_best, campaign.pass_mark)
-    was_full = not is_first and old_best == campaign.max_score
-
-    standing.attempts_count += 1
-    standing.points_total += attempt.score
-    if (is_first or attempt.score > standing.best_score
-            or (attempt.score == standing.best_score
-                and attempt.duration_ms < standing.best_duration_ms)):
-        standing.best_score = attempt.score
-        standing.best_duration_ms = attempt.duration_ms
-        standing.best_at = attempt.submitted_at
-    now_passed = is_passing(standing.best_score, campaign.pass_mark)
-    now_full = standing.best_score == campaign.max_score
-
+def next_standing(old: Standing, score: int, duration_ms: int, submitted_at: datetime,
+                  campaign: Campaign) -> tuple[Standing, dict[str, int]]:
+    """The person's figures after one more graded paper, and what the unit's totals gain."""
+    is_first = old.attempts_count == 0
+    new = Standing(old.attempts_count + 1, old.points_total + score, old.best_score,
+                   old.best_duration_ms, old.best_at)
+    if (is_first or score > old.best_score
+            or (score == old.best_score and duration_ms < old.best_duration_ms)):
+        new.best_score, new.best_duration_ms, new.best_at = score, duration_ms, submitted_at
+    was_passed = not is_first and is_passing(old.best_score, campaign.pass_mark)
+    was_full = not is_first and old.best_score == campaign.max_score
     deltas = {
         "participants": int(is_first),
         "attempts": 1,
-        "best_score_sum": standing.best_score - (0 if is_first else old_best),
-        "passed_participants": int(now_passed) - int(was_passed),
-        "full_mark_participants": int(now_full) - int(was_full),
-        "points_total": attempt.score,
+        "best_score_sum": new.best_score - old.best_score,
+        "passed_participants": int(is_passing(new.best_score, campaign.pass_mark))
+        - int(was_passed),
+        "full_mark_participants": int(new.best_score == campaign.max_score) - int(was_full),
+        "points_total": score,
     }
-    add_to_counter(UnitTally, {"campaign_id": attempt.campaign_id, "unit_id": attempt.unit_id},
-                   deltas)
-    add_to_counter(DailyTally, {"campaign_id": attempt.campaign_id,
-                                "day": local_day(attempt.submitted_at)},
-                   {"attempts": 1, "new_participants": int(is_first)})
+    return new, deltas
+
+
+def _record_standing(attempt: Attempt, campaign: Campaign, score: int, duration_ms: int,
+                     submitted_at: datetime) -> tuple[bool, dict[str, int]]:
+    """Add the graded paper to the person's standing, creating it on their first paper.
+
+    Returns whether it was their first paper and the deltas for the unit's totals.
+    """
+    standings = ParticipantStanding.__table__
+    figures = [standings.c[field.name] for field in fields(Standing)]
+    of_person = (standings.c.campaign_id == attempt.campaign_id) \
+        & (standings.c.participant_id == attempt.participant_id)
+    row = db.session.execute(
+        db.select(standings.c.id, *figures).where(of_person).with_for_update()).one_or_none()
+    if row is None:
+        new, deltas = next_standing(Standing(), score, duration_ms, submitted_at, campaign)
+        created = db.session.execute(
+            insert_with_on_conflict(standings)
+            .values(campaign_id=attempt.campaign_id, participant_id=attempt.participant_id,
+                    unit_id=attempt.unit_id, **asdict(new))
+            .on_conflict_do_nothing(index_elements=["campaign_id", "participant_id"]))
+        if created.rowcount == 1:
+            return True, deltas
+        # The person's other tab created it a moment ago: add to that one.
+        row = db.session.execute(
+            db.select(standings.c.id, *figures).where(of_person).with_for_update()).one()
+    old = Standing(*row[1:])
+    new, deltas = next_standing(old, score, duration_ms, submitted_at, campaign)
+    db.session.execute(standings.update().where(standings.c.id == row.id).values(**asdict(new)))
+    return old.attempts_count == 0, deltas

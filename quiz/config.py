@@ -47,6 +47,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     PERMANENT_SESSION_LIFETIME = 400 * 24 * 3600  # remember the resident across the month and next year
+    # The cookie is sent again only when the session changes: 400 days from the first visit
+    # outlast the campaign, and re-signing it on every page cost a fifth of a light request.
+    SESSION_REFRESH_EACH_REQUEST = False
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Static URLs carry a content hash (templating.asset), so a year of caching is safe.

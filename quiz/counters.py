@@ -1,27 +1,24 @@
-"""Counters kept with one atomic UPDATE, so concurrent requests never lose an increment."""
-from sqlalchemy.exc import IntegrityError
+"""Counters kept with one atomic upsert, so concurrent requests never lose an increment."""
+from sqlalchemy.dialects import postgresql, sqlite
 
 from quiz.extensions import db
+
+
+def insert_with_on_conflict(table):
+    """An INSERT that can say ON CONFLICT: both engines we run on (SQLite ≥ 3.24, PostgreSQL) do."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def add_to_counter(model, keys: dict, deltas: dict[str, int]) -> None:
     """Add deltas to the row identified by keys, creating it if it does not exist yet.
 
-    The caller commits. Creation races (two first requests at once) are settled by the
-    row's unique constraint: the loser retries the UPDATE.
+    One INSERT … ON CONFLICT DO UPDATE: the first request of a day or a unit creates the
+    row, every later one adds to it, and two first requests at once cannot collide. The
+    keys must be the columns of one of the table's unique constraints. The caller commits.
     """
-    def increment():
-        # A fresh statement each time: re-executing one the ORM has annotated defeats
-        # SQLAlchemy's compilation cache (SAWarning "AnnotatedUpdate").
-        where = [getattr(model, name) == value for name, value in keys.items()]
-        return db.session.execute(db.update(model).where(*where).values(
-            {getattr(model, name): getattr(model, name) + delta for name, delta in deltas.items()}
-        ).execution_options(synchronize_session=False))
-
-    if increment().rowcount == 1:
-        return
-    try:
-        with db.session.begin_nested():
-            db.session.add(model(**keys, **deltas))
-    except IntegrityError:
-        increment()
+    table = model.__table__
+    statement = insert_with_on_conflict(table).values({**keys, **deltas})
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in deltas}))

@@ -16,7 +16,10 @@ def _file_version(path: str, mtime: float) -> str:
 def asset(filename: str) -> str:
     """URL of a static file with a content hash, so browsers may cache it for a year."""
     path = Path(current_app.static_folder) / filename
-    return url_for("static", filename=filename, v=_file_version(str(path), path.stat().st_mtime))
+    # Static files change with a deployment, which restarts the workers; only a developer's
+    # server (debug) looks at the file's time again on every page.
+    mtime = path.stat().st_mtime if current_app.debug else 0.0
+    return url_for("static", filename=filename, v=_file_version(str(path), mtime))
 
 
 def percent(fraction: float) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quiz.extensions import UTCDateTime, db
+from quiz.question_content import QuestionContent, question_contents
 from quiz.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -148,6 +149,11 @@ class AttemptQuestion(db.Model):
 
     attempt: Mapped[Attempt] = relationship(back_populates="questions")
     version: Mapped["QuestionVersion"] = relationship()
+
+    @property
+    def content(self) -> QuestionContent:
+        """What the paper shows and grades, from memory: versions never change."""
+        return question_contents([self.question_version_id])[self.question_version_id]
 
 
 class ParticipantStanding(db.Model):

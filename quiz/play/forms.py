@@ -1,4 +1,6 @@
 """Forms a resident fills in: who they are, and their answers."""
+from functools import lru_cache
+
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -46,20 +48,28 @@ class ForgetForm(BaseForm):
 
 
 def answer_form_for(attempt: Attempt, formdata=None) -> BaseForm:
-    """Build the answer form of one paper: field q<n> carries displayed option positions only."""
+    """The answer form of one paper: field q<n> carries displayed option positions only."""
+    shape = tuple((item.position, item.content.qtype is QuestionType.MULTIPLE,
+                   len(item.option_order)) for item in attempt.questions)
+    form_class = answer_form_class(shape)
+    return form_class() if formdata is None else form_class(formdata=formdata)
+
+
+@lru_cache(maxsize=512)
+def answer_form_class(shape: tuple[tuple[int, bool, int], ...]) -> type[BaseForm]:
+    """One form class per paper shape (position, multiple choice?, option count), built once:
+    papers of the same shape share it, and building a class per request costs more than the rest
+    of the form's work."""
 
     class AnswerForm(BaseForm):
         pass
 
-    for item in attempt.questions:
-        choices = [SelectChoice(str(index), key) for index, key in enumerate(item.option_order)]
-        field_class = SelectMultipleField if item.version.question.qtype is QuestionType.MULTIPLE \
-            else RadioField
-        setattr(AnswerForm, f"q{item.position}", field_class(
+    for position, is_multiple, option_count in shape:
+        choices = [SelectChoice(str(index), str(index)) for index in range(option_count)]
+        field_class = SelectMultipleField if is_multiple else RadioField
+        setattr(AnswerForm, f"q{position}", field_class(
             choices=choices, validators=[Optional()], validate_choice=True))
-    if formdata is None:
-        return AnswerForm()
-    return AnswerForm(formdata=formdata)
+    return AnswerForm
 
 
 def chosen_keys(form: BaseForm, attempt: Attempt) -> dict[int, list[str]]:

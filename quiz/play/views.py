@@ -42,6 +42,7 @@ from quiz.models import (
     UnitKind,
 )
 from quiz.papers import PaperError
+from quiz.question_content import question_contents
 from quiz.play.forms import ContinueForm, ForgetForm, StartForm, answer_form_for, chosen_keys
 from quiz.slogan_rules import slogan_of_the_day
 from quiz.timeutil import local_day, utcnow
@@ -195,16 +196,22 @@ def forget():
     return redirect(url_for("play.index"))
 
 
-def own_attempt(token: str) -> Attempt:
-    """The attempt behind a link, only for the person it belongs to."""
-    # The paper with its questions, their versions and the campaign in three queries, not thirty.
-    attempt = db.one_or_404(db.select(Attempt).filter_by(token=token).options(
-        joinedload(Attempt.campaign),
-        selectinload(Attempt.questions).joinedload(AttemptQuestion.version)
-        .joinedload(QuestionVersion.question)), description="没有找到这份试卷。")
-    participant = current_participant()
-    if participant is None or participant.id != attempt.participant_id:
-        abort(404, description="没有找到这份试卷，请在答题的手机上打开。")
+def own_attempt(token: str, *load_options) -> Attempt:
+    """The attempt behind a link, only for the person whose phone holds it.
+
+    One query finds it, checks that it belongs to this phone's person and brings the
+    campaign; a second brings its questions, whose wording comes from memory
+    (quiz.question_content). ``load_options`` add what a page needs beyond that.
+    """
+    attempt = db.session.scalar(
+        db.select(Attempt).join(Participant, Participant.id == Attempt.participant_id)
+        .where(Attempt.token == token, Participant.token == (session.get(PARTICIPANT_KEY) or ""))
+        .options(joinedload(Attempt.campaign), selectinload(Attempt.questions), *load_options))
+    if attempt is None:
+        exists = db.session.scalar(db.select(Attempt.id).filter_by(token=token)) is not None
+        abort(404, description="没有找到这份试卷，请在答题的手机上打开。" if exists
+              else "没有找到这份试卷。")
+    question_contents([item.question_version_id for item in attempt.questions])
     return attempt
 
 
@@ -263,7 +270,9 @@ def submit(token: str):
 @bp.route("/a/<token>/result")
 def result(token: str):
     """Score, ranks, and every question with the right answer, explanation and source."""
-    attempt = own_attempt(token)
+    # The explanations and sources are shown once, after submission: read them with the paper.
+    attempt = own_attempt(token, selectinload(Attempt.questions).joinedload(AttemptQuestion.version)
+                          .joinedload(QuestionVersion.question))
     if not attempt.is_submitted:
         return redirect(url_for("play.attempt", token=token))
     campaign = attempt.campaign
