@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
-from quiz.counters import add_to_counter, insert_with_on_conflict
+from quiz.counters import add_to_counter, insert_unless_present
 from quiz.extensions import db
 from quiz.grading import award_points, is_passing
 from quiz.models import (
@@ -100,13 +100,6 @@ def start_or_resume(campaign: Campaign, participant: Participant,
     return attempt
 
 
-def record_answers(attempt: Attempt, answers: dict[int, list[str]]) -> None:
-    """Store answers (option keys by position) on an open attempt; the caller commits."""
-    for item in attempt.questions:
-        if item.position in answers:
-            item.chosen = sorted(answers[item.position])
-
-
 @dataclass
 class SubmitOutcome:
     counted: bool  # False when the attempt had already been submitted
@@ -142,24 +135,15 @@ def finish_attempt(attempt: Attempt, answers: dict[int, list[str]] | None,
     deadline = as_utc(attempt.deadline_at)
     ended = min(now, deadline)
     duration_ms = int((ended - as_utc(attempt.started_at)).total_seconds() * 1000)
-    claimed = db.session.execute(
-        db.update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=AttemptStatus.SUBMITTED, was_timed_out=now >= deadline, submitted_at=ended,
-                duration_ms=duration_ms, score=score, correct_count=correct,
-                is_passed=is_passing(score, campaign.pass_mark))
-        .execution_options(synchronize_session=False))
+    claimed = db.session.execute(_CLAIM_AND_GRADE, {
+        "attempt_id": attempt.id, "new_was_timed_out": now >= deadline, "new_submitted_at": ended,
+        "new_duration_ms": duration_ms, "new_score": score, "new_correct_count": correct,
+        "new_is_passed": is_passing(score, campaign.pass_mark)})
     if claimed.rowcount != 1:
-        db.session.rollback()
-        db.session.refresh(attempt)
+        db.session.rollback()  # also expires an ORM attempt, so it reads the claimed row again
         return SubmitOutcome(counted=False, late=False)
-    items = AttemptQuestion.__table__
-    db.session.execute(
-        items.update().where(items.c.id == bindparam("item_id")).values(
-            chosen=bindparam("new_chosen"), points_awarded=bindparam("new_points"),
-            is_correct=bindparam("new_correct")),
-        graded)
-    first, deltas = _record_standing(attempt, campaign, score, duration_ms, ended)
+    db.session.execute(_GRADE_ITEMS, graded)
+    first, deltas = _record_standing(attempt, campaign.pass_mark, score, duration_ms, ended)
     add_to_counter(UnitTally, {"campaign_id": attempt.campaign_id, "unit_id": attempt.unit_id},
                    deltas)
     add_to_counter(DailyTally, {"campaign_id": attempt.campaign_id, "day": local_day(ended)},
@@ -179,8 +163,8 @@ class Standing:
     best_at: datetime | None = None
 
 
-def next_standing(old: Standing, score: int, duration_ms: int, submitted_at: datetime,
-                  campaign: Campaign) -> tuple[Standing, dict[str, int]]:
+def next_standing(old: Standing, score: int, max_score: int, duration_ms: int,
+                  submitted_at: datetime, pass_mark: int) -> tuple[Standing, dict[str, int]]:
     """The person's figures after one more graded paper, and what the unit's totals gain."""
     is_first = old.attempts_count == 0
     new = Standing(old.attempts_count + 1, old.points_total + score, old.best_score,
@@ -188,45 +172,60 @@ def next_standing(old: Standing, score: int, duration_ms: int, submitted_at: dat
     if (is_first or score > old.best_score
             or (score == old.best_score and duration_ms < old.best_duration_ms)):
         new.best_score, new.best_duration_ms, new.best_at = score, duration_ms, submitted_at
-    was_passed = not is_first and is_passing(old.best_score, campaign.pass_mark)
-    was_full = not is_first and old.best_score == campaign.max_score
+    was_passed = not is_first and is_passing(old.best_score, pass_mark)
+    was_full = not is_first and old.best_score == max_score
     deltas = {
         "participants": int(is_first),
         "attempts": 1,
         "best_score_sum": new.best_score - old.best_score,
-        "passed_participants": int(is_passing(new.best_score, campaign.pass_mark))
-        - int(was_passed),
-        "full_mark_participants": int(new.best_score == campaign.max_score) - int(was_full),
+        "passed_participants": int(is_passing(new.best_score, pass_mark)) - int(was_passed),
+        "full_mark_participants": int(new.best_score == max_score) - int(was_full),
         "points_total": score,
     }
     return new, deltas
 
 
-def _record_standing(attempt: Attempt, campaign: Campaign, score: int, duration_ms: int,
+def _record_standing(attempt: Attempt, pass_mark: int, score: int, duration_ms: int,
                      submitted_at: datetime) -> tuple[bool, dict[str, int]]:
     """Add the graded paper to the person's standing, creating it on their first paper.
 
     Returns whether it was their first paper and the deltas for the unit's totals.
     """
-    standings = ParticipantStanding.__table__
-    figures = [standings.c[field.name] for field in fields(Standing)]
-    of_person = (standings.c.campaign_id == attempt.campaign_id) \
-        & (standings.c.participant_id == attempt.participant_id)
-    row = db.session.execute(
-        db.select(standings.c.id, *figures).where(of_person).with_for_update()).one_or_none()
+    person = {"campaign_id": attempt.campaign_id, "participant_id": attempt.participant_id}
+    row = db.session.execute(_STANDING_OF, person).one_or_none()
     if row is None:
-        new, deltas = next_standing(Standing(), score, duration_ms, submitted_at, campaign)
-        created = db.session.execute(
-            insert_with_on_conflict(standings)
-            .values(campaign_id=attempt.campaign_id, participant_id=attempt.participant_id,
-                    unit_id=attempt.unit_id, **asdict(new))
-            .on_conflict_do_nothing(index_elements=["campaign_id", "participant_id"]))
-        if created.rowcount == 1:
+        new, deltas = next_standing(Standing(), score, attempt.max_score, duration_ms,
+                                    submitted_at, pass_mark)
+        if insert_unless_present(ParticipantStanding, tuple(person),
+                                 {**person, "unit_id": attempt.unit_id, **asdict(new)}):
             return True, deltas
         # The person's other tab created it a moment ago: add to that one.
-        row = db.session.execute(
-            db.select(standings.c.id, *figures).where(of_person).with_for_update()).one()
+        row = db.session.execute(_STANDING_OF, person).one()
     old = Standing(*row[1:])
-    new, deltas = next_standing(old, score, duration_ms, submitted_at, campaign)
-    db.session.execute(standings.update().where(standings.c.id == row.id).values(**asdict(new)))
+    new, deltas = next_standing(old, score, attempt.max_score, duration_ms, submitted_at,
+                                pass_mark)
+    db.session.execute(_UPDATE_STANDING, {"standing_id": row.id, **{
+        f"new_{name}": value for name, value in asdict(new).items()}})
     return old.attempts_count == 0, deltas
+
+
+# The submission's statements, built once: building one per request costs more than running it.
+_attempts, _items = Attempt.__table__, AttemptQuestion.__table__
+_standings = ParticipantStanding.__table__
+_CLAIM_AND_GRADE = (
+    _attempts.update()
+    .where(_attempts.c.id == bindparam("attempt_id"),
+           _attempts.c.status == AttemptStatus.IN_PROGRESS)
+    .values(status=AttemptStatus.SUBMITTED,
+            **{name: bindparam(f"new_{name}") for name in ("was_timed_out", "submitted_at", "duration_ms",
+                                                  "score", "correct_count", "is_passed")}))
+_GRADE_ITEMS = _items.update().where(_items.c.id == bindparam("item_id")).values(
+    chosen=bindparam("new_chosen"), points_awarded=bindparam("new_points"),
+    is_correct=bindparam("new_correct"))
+_STANDING_OF = (
+    db.select(_standings.c.id, *[_standings.c[field.name] for field in fields(Standing)])
+    .where(_standings.c.campaign_id == bindparam("campaign_id"),
+           _standings.c.participant_id == bindparam("participant_id"))
+    .with_for_update())
+_UPDATE_STANDING = _standings.update().where(_standings.c.id == bindparam("standing_id")).values(
+    {field.name: bindparam(f"new_{field.name}") for field in fields(Standing)})

@@ -18,7 +18,7 @@ def _database_url() -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # pool_pre_ping is decided in register_extensions()
     # The address printed on posters, e.g. https://aq.example.gov.cn (default: the request's).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", "")  # default: instance/exports

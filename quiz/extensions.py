@@ -50,6 +50,11 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    # A database server may restart under us, so test each pooled connection before use; a
+    # SQLite file never drops one, and the test would cost every request a statement.
+    options.setdefault("pool_pre_ping",
+                       not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"))
     db.init_app(app)
     migrate.init_app(app, db)
     login_manager.init_app(app)

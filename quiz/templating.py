@@ -3,7 +3,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 from quiz.timeutil import local_time
 
@@ -16,10 +16,15 @@ def _file_version(path: str, mtime: float) -> str:
 def asset(filename: str) -> str:
     """URL of a static file with a content hash, so browsers may cache it for a year."""
     path = Path(current_app.static_folder) / filename
-    # Static files change with a deployment, which restarts the workers; only a developer's
-    # server (debug) looks at the file's time again on every page.
-    mtime = path.stat().st_mtime if current_app.debug else 0.0
-    return url_for("static", filename=filename, v=_file_version(str(path), mtime))
+    if current_app.debug:  # a developer edits static files while the server runs
+        return url_for("static", filename=filename,
+                       v=_file_version(str(path), path.stat().st_mtime))
+    # Elsewhere they change with a deployment, which restarts the workers: build each URL once.
+    urls = current_app.extensions.setdefault("asset_urls", {})
+    key = (request.script_root if has_request_context() else "", filename)
+    if key not in urls:
+        urls[key] = url_for("static", filename=filename, v=_file_version(str(path), 0.0))
+    return urls[key]
 
 
 def percent(fraction: float) -> str:

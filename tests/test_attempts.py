@@ -5,7 +5,14 @@ from datetime import timedelta
 
 import pytest
 
-from quiz.attempts import AttemptLimitReached, finish_attempt, start_or_resume
+from quiz.attempts import (
+    AttemptLimitReached,
+    Standing,
+    finish_attempt,
+    next_standing,
+    start_or_resume,
+)
+from quiz.counters import add_to_counter, insert_unless_present
 from quiz.extensions import db
 from quiz.leaderboard import rank_in_unit, unit_rank, unit_rows
 from quiz.models import (
@@ -230,3 +237,62 @@ def test_partial_credit_campaign(ctx):
     attempt = start_or_resume(campaign, make_participant(make_unit()))
     finish_attempt(attempt, {1: ["A"]})
     assert attempt.score == 2
+
+
+T0 = utcnow()
+
+
+@pytest.mark.parametrize("old, score, duration, expected_best, expected_deltas", [
+    # A first paper: the person joins the unit's figures with this score.
+    (Standing(), 80, 90_000, (80, 90_000),
+     {"participants": 1, "attempts": 1, "best_score_sum": 80, "passed_participants": 1,
+      "full_mark_participants": 0, "points_total": 80}),
+    # A better second paper: the best rises by the difference and the person now has full marks.
+    (Standing(1, 80, 80, 90_000, T0), 100, 120_000, (100, 120_000),
+     {"participants": 0, "attempts": 1, "best_score_sum": 20, "passed_participants": 0,
+      "full_mark_participants": 1, "points_total": 100}),
+    # The same score, faster: the best time improves, the unit's sums do not change.
+    (Standing(1, 80, 80, 90_000, T0), 80, 60_000, (80, 60_000),
+     {"participants": 0, "attempts": 1, "best_score_sum": 0, "passed_participants": 0,
+      "full_mark_participants": 0, "points_total": 80}),
+    # A worse paper: only the attempt and its points are added.
+    (Standing(1, 60, 60, 90_000, T0), 40, 30_000, (60, 90_000),
+     {"participants": 0, "attempts": 1, "best_score_sum": 0, "passed_participants": 0,
+      "full_mark_participants": 0, "points_total": 40}),
+    # Failing first, then passing: the person starts to count as passed.
+    (Standing(1, 40, 40, 90_000, T0), 60, 90_000, (60, 90_000),
+     {"participants": 0, "attempts": 1, "best_score_sum": 20, "passed_participants": 1,
+      "full_mark_participants": 0, "points_total": 60}),
+])
+def test_next_standing(old, score, duration, expected_best, expected_deltas):
+    submitted = T0 + timedelta(hours=1)
+    new, deltas = next_standing(old, score, 100, duration, submitted, pass_mark=60)
+    assert (new.best_score, new.best_duration_ms) == expected_best
+    assert new.attempts_count == old.attempts_count + 1
+    assert new.points_total == old.points_total + score
+    assert new.best_at == (submitted if expected_best != (old.best_score, old.best_duration_ms)
+                           or old.attempts_count == 0 else old.best_at)
+    assert deltas == expected_deltas
+
+
+def test_a_counter_row_is_created_once_then_added_to(ctx):
+    campaign, unit = make_campaign("contest"), make_unit()
+    keys = {"campaign_id": campaign.id, "unit_id": unit.id}
+    add_to_counter(UnitTally, keys, {"attempts": 1, "points_total": 80})
+    add_to_counter(UnitTally, keys, {"attempts": 1, "points_total": 20})
+    db.session.commit()
+    tally = db.session.scalar(db.select(UnitTally).filter_by(**keys))
+    assert (tally.attempts, tally.points_total, tally.participants) == (2, 100, 0)
+
+
+def test_insert_unless_present_keeps_the_first_row(ctx):
+    campaign, participant = make_campaign("contest"), make_participant(make_unit())
+    person = {"campaign_id": campaign.id, "participant_id": participant.id,
+              "unit_id": participant.unit_id}
+    assert insert_unless_present(ParticipantStanding, ("campaign_id", "participant_id"),
+                                 {**person, "points_total": 10}) is True
+    assert insert_unless_present(ParticipantStanding, ("campaign_id", "participant_id"),
+                                 {**person, "points_total": 99}) is False
+    db.session.commit()
+    rows = db.session.scalars(db.select(ParticipantStanding)).all()
+    assert [row.points_total for row in rows] == [10]

@@ -287,3 +287,13 @@ def test_paper_requests_are_limited_per_paper_not_per_address(demo, limited_app)
     other = second.post(f"/a/{tokens[1]}/save", data={"csrf_token": csrf_token(second, "/")},
                         headers={"X-Requested-With": "fetch"})
     assert other.status_code == 200
+
+
+def test_the_session_cookie_is_sent_again_only_when_it_changes(client, app, demo):
+    registered = start(client)
+    assert "Set-Cookie" in registered.headers  # the person is remembered on this phone
+    token = attempt_token(registered)
+    client.get(f"/a/{token}")  # the first page also keeps its CSRF secret in the session
+    again = client.get(f"/a/{token}")
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    assert "共 " in again.get_data(as_text=True)  # still recognised: the paper, not a 404

@@ -21,7 +21,6 @@ from quiz.attempts import (
     is_past_grace,
     new_token,
     open_attempt_of,
-    record_answers,
     milliseconds_left,
     start_or_resume,
 )
@@ -42,7 +41,7 @@ from quiz.models import (
     UnitKind,
 )
 from quiz.papers import PaperError
-from quiz.question_content import question_contents
+from quiz.paper_rows import Paper, paper_of, save_answers
 from quiz.play.forms import ContinueForm, ForgetForm, StartForm, answer_form_for, chosen_keys
 from quiz.slogan_rules import slogan_of_the_day
 from quiz.timeutil import local_day, utcnow
@@ -196,29 +195,37 @@ def forget():
     return redirect(url_for("play.index"))
 
 
-def own_attempt(token: str, *load_options) -> Attempt:
-    """The attempt behind a link, only for the person whose phone holds it.
+def not_found_paper(token: str):
+    exists = db.session.scalar(db.select(Attempt.id).filter_by(token=token)) is not None
+    abort(404, description="没有找到这份试卷，请在答题的手机上打开。" if exists
+          else "没有找到这份试卷。")
 
-    One query finds it, checks that it belongs to this phone's person and brings the
-    campaign; a second brings its questions, whose wording comes from memory
-    (quiz.question_content). ``load_options`` add what a page needs beyond that.
-    """
+
+def own_paper(token: str) -> Paper:
+    """The paper behind a link as plain rows, only for the person whose phone holds it."""
+    paper = paper_of(token, session.get(PARTICIPANT_KEY) or "")
+    if paper is None:
+        not_found_paper(token)
+    return paper
+
+
+def own_attempt(token: str) -> Attempt:
+    """The attempt behind a link with its questions, versions and campaign, for the result."""
     attempt = db.session.scalar(
         db.select(Attempt).join(Participant, Participant.id == Attempt.participant_id)
         .where(Attempt.token == token, Participant.token == (session.get(PARTICIPANT_KEY) or ""))
-        .options(joinedload(Attempt.campaign), selectinload(Attempt.questions), *load_options))
+        .options(joinedload(Attempt.campaign),
+                 selectinload(Attempt.questions).joinedload(AttemptQuestion.version)
+                 .joinedload(QuestionVersion.question)))
     if attempt is None:
-        exists = db.session.scalar(db.select(Attempt.id).filter_by(token=token)) is not None
-        abort(404, description="没有找到这份试卷，请在答题的手机上打开。" if exists
-              else "没有找到这份试卷。")
-    question_contents([item.question_version_id for item in attempt.questions])
+        not_found_paper(token)
     return attempt
 
 
 @bp.route("/a/<token>")
 def attempt(token: str):
     """The paper: one question per screen with scripts, the whole form without."""
-    attempt = own_attempt(token)
+    attempt = own_paper(token)
     if attempt.is_submitted:
         return redirect(url_for("play.result", token=token))
     now = utcnow()
@@ -226,15 +233,16 @@ def attempt(token: str):
         finish_attempt(attempt, answers=None, now=now)
         flash("答题时间已到，已按时限内保存的答案交卷。")
         return redirect(url_for("play.result", token=token))
+    # The answer form is built when answers arrive; the page only needs its CSRF token.
     return render_template("play/attempt.html", attempt=attempt, campaign=attempt.campaign,
-                           form=answer_form_for(attempt), ms_left=milliseconds_left(attempt, now))
+                           ms_left=milliseconds_left(attempt, now))
 
 
 @bp.route("/a/<token>/save", methods=["POST"])
 @limiter.limit("60 per minute", key_func=attempt_key)
 def save(token: str):
     """Keep the answers given so far, so a reload or a lost connection loses nothing."""
-    attempt = own_attempt(token)
+    attempt = own_paper(token)
     if attempt.is_submitted:
         return jsonify(error="这份试卷已经交卷。",
                        result_url=url_for("play.result", token=token)), 409
@@ -245,7 +253,7 @@ def save(token: str):
     form = answer_form_for(attempt, formdata=request.form)
     if not form.validate_on_submit():
         return jsonify(error="答案格式不正确，请刷新页面后重试。"), 400
-    record_answers(attempt, chosen_keys(form, attempt))
+    save_answers(attempt, chosen_keys(form, attempt))
     db.session.commit()
     return jsonify(saved=True, ms_left=milliseconds_left(attempt, now))
 
@@ -254,7 +262,7 @@ def save(token: str):
 @limiter.limit("20 per minute", key_func=attempt_key)
 def submit(token: str):
     """Grade the paper on the server, once, however often it is sent."""
-    attempt = own_attempt(token)
+    attempt = own_paper(token)
     if attempt.is_submitted:
         return redirect(url_for("play.result", token=token))
     form = answer_form_for(attempt, formdata=request.form)
@@ -270,9 +278,7 @@ def submit(token: str):
 @bp.route("/a/<token>/result")
 def result(token: str):
     """Score, ranks, and every question with the right answer, explanation and source."""
-    # The explanations and sources are shown once, after submission: read them with the paper.
-    attempt = own_attempt(token, selectinload(Attempt.questions).joinedload(AttemptQuestion.version)
-                          .joinedload(QuestionVersion.question))
+    attempt = own_attempt(token)
     if not attempt.is_submitted:
         return redirect(url_for("play.attempt", token=token))
     campaign = attempt.campaign

@@ -1,0 +1,92 @@
+"""A paper as the resident's busiest requests read it: plain rows, not ORM objects.
+
+The paper page, its saves and the submission carry the consultation day. Reading a paper
+with two prepared statements costs a fraction of loading the ORM's object graph, and the
+question wording comes from memory (quiz.question_content). ``Paper`` has the attribute names
+of ``Attempt`` that grading and the time rules use, so those work on either.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam
+
+from quiz.extensions import db
+from quiz.models import Attempt, AttemptQuestion, AttemptStatus, Campaign, Participant
+from quiz.question_content import QuestionContent, question_contents
+
+_attempts, _items = Attempt.__table__, AttemptQuestion.__table__
+_participants, _campaigns = Participant.__table__, Campaign.__table__
+
+# Built once: a statement built per request costs more than running it.
+_PAPER = (
+    db.select(_attempts.c.id, _attempts.c.token, _attempts.c.campaign_id,
+              _attempts.c.participant_id, _attempts.c.unit_id, _attempts.c.status,
+              _attempts.c.started_at, _attempts.c.deadline_at, _attempts.c.max_score,
+              _campaigns.c.title, _campaigns.c.pass_mark, _campaigns.c.partial_credit)
+    .join(_participants, _participants.c.id == _attempts.c.participant_id)
+    .join(_campaigns, _campaigns.c.id == _attempts.c.campaign_id)
+    .where(_attempts.c.token == bindparam("token"), _participants.c.token == bindparam("person")))
+_ITEMS = (
+    db.select(_items.c.id, _items.c.position, _items.c.points, _items.c.option_order,
+              _items.c.chosen, _items.c.question_version_id)
+    .where(_items.c.attempt_id == bindparam("attempt_id")).order_by(_items.c.position))
+_SAVE = _items.update().where(_items.c.id == bindparam("item_id")).values(
+    chosen=bindparam("new_chosen"))
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """What a paper's page and grading need of its campaign."""
+
+    title: str
+    pass_mark: int
+    partial_credit: bool
+
+
+@dataclass
+class PaperItem:
+    id: int
+    position: int
+    points: int
+    option_order: list[str]
+    chosen: list[str] | None
+    question_version_id: int
+    content: QuestionContent
+
+
+@dataclass
+class Paper:
+    id: int
+    token: str
+    campaign_id: int
+    participant_id: int
+    unit_id: int
+    status: AttemptStatus
+    started_at: datetime
+    deadline_at: datetime
+    max_score: int
+    campaign: CampaignRules
+    questions: list[PaperItem]
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status is AttemptStatus.SUBMITTED
+
+
+def paper_of(token: str, person_token: str) -> Paper | None:
+    """The paper behind a link, if it belongs to the person with this token."""
+    row = db.session.execute(_PAPER, {"token": token, "person": person_token}).one_or_none()
+    if row is None:
+        return None
+    rows = db.session.execute(_ITEMS, {"attempt_id": row.id}).all()
+    contents = question_contents([item.question_version_id for item in rows])
+    items = [PaperItem(*item, content=contents[item.question_version_id]) for item in rows]
+    return Paper(*row[:9], campaign=CampaignRules(*row[9:]), questions=items)
+
+
+def save_answers(paper: Paper, answers: dict[int, list[str]]) -> None:
+    """Store answers (option keys by position) on an open paper; the caller commits."""
+    changed = [{"item_id": item.id, "new_chosen": sorted(answers[item.position])}
+               for item in paper.questions if item.position in answers]
+    if changed:
+        db.session.execute(_SAVE, changed)
