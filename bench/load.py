@@ -213,11 +213,25 @@ def prepare_attempts(url: str, count: int, seed: int) -> list[dict]:
                 session["participant"] = person.token
                 csrf = generate_csrf()
                 cookie = serializer.dumps(dict(session))
-            prepared.append({"token": attempt.token, "cookie": f"{cookie_name}={cookie}",
+            cookie = cookie_after_first_page(app, attempt.token, f"{cookie_name}={cookie}")
+            prepared.append({"token": attempt.token, "cookie": cookie,
                              "body": "&".join([f"csrf_token={csrf}", *answers])})
             db.session.expunge_all()
         db.engine.dispose()
     return prepared
+
+
+def cookie_after_first_page(app, token: str, cookie: str) -> str:
+    """The cookie a phone holds once it has opened its paper: the first page may still add to
+    the session (Flask-Login marks a long-lived session not fresh), later ones do not."""
+    from http.cookies import SimpleCookie
+
+    response = app.test_client(use_cookies=False).get(f"/a/{token}", headers={"Cookie": cookie})
+    assert response.status_code == 200, response.status_code
+    for header in response.headers.getlist("Set-Cookie"):
+        for name, morsel in SimpleCookie(header).items():
+            return f"{name}={morsel.value}"
+    return cookie
 
 
 def write_lines(path: Path, rows: list[dict], kind: str) -> None:

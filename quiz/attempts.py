@@ -217,8 +217,9 @@ _CLAIM_AND_GRADE = (
     .where(_attempts.c.id == bindparam("attempt_id"),
            _attempts.c.status == AttemptStatus.IN_PROGRESS)
     .values(status=AttemptStatus.SUBMITTED,
-            **{name: bindparam(f"new_{name}") for name in ("was_timed_out", "submitted_at", "duration_ms",
-                                                  "score", "correct_count", "is_passed")}))
+            **{name: bindparam(f"new_{name}") for name in (
+                "was_timed_out", "submitted_at", "duration_ms", "score", "correct_count",
+                "is_passed")}))
 _GRADE_ITEMS = _items.update().where(_items.c.id == bindparam("item_id")).values(
     chosen=bindparam("new_chosen"), points_awarded=bindparam("new_points"),
     is_correct=bindparam("new_correct"))

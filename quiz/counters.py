@@ -20,8 +20,9 @@ def add_to_counter(model, keys: dict, deltas: dict[str, int]) -> None:
     table's unique constraints. The caller commits.
     """
     values = {**keys, **deltas}
-    statement = _upsert(model.__table__, tuple(keys), tuple(deltas), tuple(_defaults(model, values)))
-    db.session.execute(statement, {**_defaults(model, values), **values})
+    defaults = _defaults(model, values)
+    statement = _upsert(model.__table__, tuple(keys), tuple(deltas), tuple(defaults))
+    db.session.execute(statement, {**defaults, **values})
 
 
 def insert_unless_present(model, unique_keys: tuple[str, ...], values: dict) -> bool:
@@ -34,7 +35,8 @@ def insert_unless_present(model, unique_keys: tuple[str, ...], values: dict) -> 
 def _defaults(model, given: dict) -> dict:
     """The model's Python-side defaults (``mapped_column(default=…)``) for the columns not given:
     SQL text does not apply them, and the columns are NOT NULL."""
-    return {column.name: column.default.arg if column.default.is_scalar else column.default.arg(None)
+    return {column.name: (column.default.arg if column.default.is_scalar
+                          else column.default.arg(None))
             for column in model.__table__.columns
             if column.name not in given and not column.primary_key and column.default is not None}
 

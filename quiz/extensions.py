@@ -6,7 +6,7 @@ from typing import Annotated
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -50,14 +50,18 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
-    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     # A database server may restart under us, so test each pooled connection before use; a
     # SQLite file never drops one, and the test would cost every request a statement.
     options.setdefault("pool_pre_ping",
                        not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"))
     db.init_app(app)
     migrate.init_app(app, db)
-    login_manager.init_app(app)
+    # Templates get the proxy, not the loaded user: resident pages never look at it, and loading
+    # it checks the session's fingerprint (a SHA-512 of address and browser) on every page.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     csrf.init_app(app)
     limiter.init_app(app)
     with app.app_context():

@@ -17,21 +17,26 @@ from quiz.question_content import QuestionContent, question_contents
 _attempts, _items = Attempt.__table__, AttemptQuestion.__table__
 _participants, _campaigns = Participant.__table__, Campaign.__table__
 
-# Built once: a statement built per request costs more than running it.
+# Built once: a statement built per request costs more than running it. One statement finds
+# the paper, checks its owner and brings its campaign's rules and its questions, a row each.
 _PAPER = (
     db.select(_attempts.c.id, _attempts.c.token, _attempts.c.campaign_id,
               _attempts.c.participant_id, _attempts.c.unit_id, _attempts.c.status,
               _attempts.c.started_at, _attempts.c.deadline_at, _attempts.c.max_score,
-              _campaigns.c.title, _campaigns.c.pass_mark, _campaigns.c.partial_credit)
+              _campaigns.c.title, _campaigns.c.pass_mark, _campaigns.c.partial_credit,
+              _items.c.id, _items.c.position, _items.c.points, _items.c.option_order,
+              _items.c.chosen, _items.c.question_version_id)
     .join(_participants, _participants.c.id == _attempts.c.participant_id)
     .join(_campaigns, _campaigns.c.id == _attempts.c.campaign_id)
-    .where(_attempts.c.token == bindparam("token"), _participants.c.token == bindparam("person")))
-_ITEMS = (
-    db.select(_items.c.id, _items.c.position, _items.c.points, _items.c.option_order,
-              _items.c.chosen, _items.c.question_version_id)
-    .where(_items.c.attempt_id == bindparam("attempt_id")).order_by(_items.c.position))
-_SAVE = _items.update().where(_items.c.id == bindparam("item_id")).values(
-    chosen=bindparam("new_chosen"))
+    .join(_items, _items.c.attempt_id == _attempts.c.id)
+    .where(_attempts.c.token == bindparam("token"), _participants.c.token == bindparam("person"))
+    .order_by(_items.c.position))
+# Only while the paper is open: a save that arrives just after the submission changes nothing.
+_SAVE = _items.update().where(
+    _items.c.id == bindparam("item_id"),
+    db.exists().where(_attempts.c.id == _items.c.attempt_id,
+                      _attempts.c.status == AttemptStatus.IN_PROGRESS),
+).values(chosen=bindparam("new_chosen"))
 
 
 @dataclass(frozen=True)
@@ -75,13 +80,13 @@ class Paper:
 
 def paper_of(token: str, person_token: str) -> Paper | None:
     """The paper behind a link, if it belongs to the person with this token."""
-    row = db.session.execute(_PAPER, {"token": token, "person": person_token}).one_or_none()
-    if row is None:
+    rows = db.session.execute(_PAPER, {"token": token, "person": person_token}).all()
+    if not rows:  # no such paper, or another person's (every paper has questions)
         return None
-    rows = db.session.execute(_ITEMS, {"attempt_id": row.id}).all()
-    contents = question_contents([item.question_version_id for item in rows])
-    items = [PaperItem(*item, content=contents[item.question_version_id]) for item in rows]
-    return Paper(*row[:9], campaign=CampaignRules(*row[9:]), questions=items)
+    contents = question_contents([row[-1] for row in rows])
+    items = [PaperItem(*row[12:], content=contents[row[-1]]) for row in rows]
+    first = rows[0]
+    return Paper(*first[:9], campaign=CampaignRules(*first[9:12]), questions=items)
 
 
 def save_answers(paper: Paper, answers: dict[int, list[str]]) -> None:

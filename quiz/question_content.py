@@ -24,9 +24,6 @@ class QuestionContent:
     option_texts: dict[str, str]  # by option key, in the bank's order
     answer: tuple[str, ...]  # sorted option keys
 
-    def option_text(self, key: str) -> str:
-        return self.option_texts[key]
-
 
 def _cache() -> dict[int, QuestionContent]:
     # One per app: the test suite builds a new app and database, with the same ids, per test.

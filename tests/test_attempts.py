@@ -13,6 +13,7 @@ from quiz.attempts import (
     start_or_resume,
 )
 from quiz.counters import add_to_counter, insert_unless_present
+from quiz.paper_rows import paper_of, save_answers
 from quiz.extensions import db
 from quiz.leaderboard import rank_in_unit, unit_rank, unit_rows
 from quiz.models import (
@@ -296,3 +297,31 @@ def test_insert_unless_present_keeps_the_first_row(ctx):
     db.session.commit()
     rows = db.session.scalars(db.select(ParticipantStanding)).all()
     assert [row.points_total for row in rows] == [10]
+
+
+def test_a_save_that_arrives_after_the_submission_changes_nothing(ctx):
+    make_bank()
+    participant = make_participant(make_unit())
+    attempt = start_or_resume(make_campaign("contest"), participant)
+    paper = paper_of(attempt.token, participant.token)  # read by the save before the submit won
+    finish_attempt(attempt, right_answers(attempt))
+    graded = {item.position: item.chosen for item in attempt.questions}
+    wrong = {item.position: [key for key in item.option_order
+                             if key not in graded[item.position]][:1]
+             for item in paper.questions}
+    save_answers(paper, wrong)
+    db.session.commit()
+    db.session.expire_all()
+    assert {item.position: item.chosen for item in attempt.questions} == graded
+
+
+def test_a_paper_is_read_only_for_its_own_person(ctx):
+    make_bank()
+    owner, other = make_participant(make_unit()), make_participant(make_unit())
+    attempt = start_or_resume(make_campaign("contest"), owner)
+    assert paper_of(attempt.token, other.token) is None
+    paper = paper_of(attempt.token, owner.token)
+    assert [item.question_version_id for item in paper.questions] == \
+        [item.question_version_id for item in attempt.questions]
+    assert [item.content.stem for item in paper.questions] == \
+        [item.version.stem for item in attempt.questions]

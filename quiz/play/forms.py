@@ -55,7 +55,7 @@ def answer_form_for(attempt: Attempt, formdata=None) -> BaseForm:
     return form_class() if formdata is None else form_class(formdata=formdata)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)  # a few kilobytes each; a contest paper has a few hundred shapes
 def answer_form_class(shape: tuple[tuple[int, bool, int], ...]) -> type[BaseForm]:
     """One form class per paper shape (position, multiple choice?, option count), built once:
     papers of the same shape share it, and building a class per request costs more than the rest
