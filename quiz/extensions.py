@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
+from quiz.sqlite_writer import take_turns
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(
@@ -67,3 +69,4 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _tune_sqlite)
+            take_turns(db.engine, db.session)

@@ -1,0 +1,76 @@
+"""SQLite writers take turns through the writer lock, and every way a transaction ends gives
+the turn back."""
+import threading
+import time
+
+import pytest
+from sqlalchemy import event
+
+from quiz.extensions import db
+from quiz.models import Unit, UnitKind
+from quiz.sqlite_writer import _holder, writer_lock
+
+
+@pytest.fixture
+def sqlite_ctx(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the writer lock is for SQLite only")
+        yield app
+
+
+def holds_turn() -> bool:
+    return getattr(_holder, "lock", None) is not None
+
+
+def add_unit(code: str) -> None:
+    db.session.add(Unit(code=code, name=f"单位{code}", kind=UnitKind.COMMUNITY, headcount=10))
+    db.session.flush()
+
+
+def test_a_write_takes_the_turn_and_commit_or_rollback_give_it_back(sqlite_ctx):
+    db.session.scalar(db.select(Unit.id).limit(1))
+    assert not holds_turn()  # reading never takes it
+    add_unit("W1")
+    assert holds_turn()
+    db.session.commit()
+    assert not holds_turn()
+    add_unit("W2")
+    db.session.rollback()
+    assert not holds_turn()
+    add_unit("W3")
+    db.session.remove()  # the request ends without either: the connection goes back to the pool
+    assert not holds_turn()
+
+
+def test_a_second_writer_waits_for_its_turn_before_sqlite_sees_its_write(sqlite_ctx):
+    add_unit("A1")  # this thread's turn, until it commits
+    sent_by_second = []  # the second thread's writes that got past the writer lock to SQLite
+
+    def record(_connection, _cursor, statement, *_args):
+        if threading.current_thread() is thread and statement.startswith("INSERT"):
+            sent_by_second.append(time.monotonic())
+
+    def second_writer():
+        with sqlite_ctx.app_context():
+            add_unit("B1")
+            db.session.commit()
+
+    thread = threading.Thread(target=second_writer)
+    event.listen(db.engine, "before_cursor_execute", record)  # runs after the lock's listener
+    try:
+        thread.start()
+        time.sleep(0.3)
+        assert sent_by_second == []  # it waits in the lock, not in SQLite's sleeping retries
+        committed = time.monotonic()
+        db.session.commit()
+        thread.join(5)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(sent_by_second) == 1 and sent_by_second[0] >= committed
+    assert set(db.session.scalars(db.select(Unit.code))) >= {"A1", "B1"}
+
+
+def test_the_lock_is_one_per_database_file(tmp_path):
+    assert writer_lock(str(tmp_path / "a.sqlite3")) is writer_lock(str(tmp_path / "a.sqlite3"))
+    assert writer_lock(str(tmp_path / "a.sqlite3")) is not writer_lock(str(tmp_path / "b.sqlite3"))
