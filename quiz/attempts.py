@@ -116,6 +116,7 @@ def finish_attempt(attempt: Attempt, answers: dict[int, list[str]] | None,
 
     The paper is graded before anything is written; then the claim and the result are one
     UPDATE, and the rest a handful of plain statements, so the write lock is held briefly.
+    ``attempt`` is an ORM Attempt or a quiz.paper_rows.Paper (the submission's plain rows).
     """
     now = now or utcnow()
     campaign = attempt.campaign
