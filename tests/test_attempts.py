@@ -13,7 +13,6 @@ from quiz.attempts import (
     start_or_resume,
 )
 from quiz.counters import add_to_counter, insert_unless_present
-from quiz.paper_rows import paper_of, save_answers
 from quiz.extensions import db
 from quiz.leaderboard import rank_in_unit, unit_rank, unit_rows
 from quiz.models import (
@@ -25,6 +24,7 @@ from quiz.models import (
     ScoringMode,
     UnitTally,
 )
+from quiz.paper_rows import paper_of, save_answers
 from quiz.papers import PaperError, draw_questions, record_draws, validate_sections
 from quiz.timeutil import utcnow
 from tests.factories import make_bank, make_campaign, make_participant, make_question, make_unit

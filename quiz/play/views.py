@@ -1,4 +1,6 @@
 """The resident's path: landing page, start, one paper, result."""
+from typing import NoReturn
+
 from flask import (
     Blueprint,
     abort,
@@ -10,7 +12,6 @@ from flask import (
     session,
     url_for,
 )
-
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
@@ -19,9 +20,9 @@ from quiz.attempts import (
     attempts_used_today,
     finish_attempt,
     is_past_grace,
+    milliseconds_left,
     new_token,
     open_attempt_of,
-    milliseconds_left,
     start_or_resume,
 )
 from quiz.counters import add_to_counter
@@ -40,8 +41,8 @@ from quiz.models import (
     Unit,
     UnitKind,
 )
-from quiz.papers import PaperError
 from quiz.paper_rows import Paper, paper_of, save_answers
+from quiz.papers import PaperError
 from quiz.play.forms import ContinueForm, ForgetForm, StartForm, answer_form_for, chosen_keys
 from quiz.slogan_rules import slogan_of_the_day
 from quiz.timeutil import local_day, utcnow
@@ -195,7 +196,8 @@ def forget():
     return redirect(url_for("play.index"))
 
 
-def not_found_paper(token: str):
+def abort_paper_not_found(token: str) -> NoReturn:
+    """404, saying whether the paper exists on another phone or not at all."""
     exists = db.session.scalar(db.select(Attempt.id).filter_by(token=token)) is not None
     abort(404, description="没有找到这份试卷，请在答题的手机上打开。" if exists
           else "没有找到这份试卷。")
@@ -205,7 +207,7 @@ def own_paper(token: str) -> Paper:
     """The paper behind a link as plain rows, only for the person whose phone holds it."""
     paper = paper_of(token, session.get(PARTICIPANT_KEY) or "")
     if paper is None:
-        not_found_paper(token)
+        abort_paper_not_found(token)
     return paper
 
 
@@ -218,7 +220,7 @@ def own_attempt(token: str) -> Attempt:
                  selectinload(Attempt.questions).joinedload(AttemptQuestion.version)
                  .joinedload(QuestionVersion.question)))
     if attempt is None:
-        not_found_paper(token)
+        abort_paper_not_found(token)
     return attempt
 
 
