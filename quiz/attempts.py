@@ -21,6 +21,7 @@ from quiz.models import (
     ParticipantStanding,
     UnitTally,
 )
+from quiz.paper_rows import Paper
 from quiz.papers import draw_questions, record_draws, shuffled_option_keys
 from quiz.timeutil import as_utc, local_day, utcnow
 
@@ -106,7 +107,7 @@ class SubmitOutcome:
     late: bool  # True when the answers sent arrived after the time limit and its grace
 
 
-def finish_attempt(attempt: Attempt, answers: dict[int, list[str]] | None,
+def finish_attempt(attempt: Attempt | Paper, answers: dict[int, list[str]] | None,
                    now: datetime | None = None) -> SubmitOutcome:
     """Grade the attempt once and update standings and unit totals in one transaction.
 
@@ -116,7 +117,7 @@ def finish_attempt(attempt: Attempt, answers: dict[int, list[str]] | None,
 
     The paper is graded before anything is written; then the claim and the result are one
     UPDATE, and the rest a handful of plain statements, so the write lock is held briefly.
-    ``attempt`` is an ORM Attempt or a quiz.paper_rows.Paper (the submission's plain rows).
+    ``attempt`` is an ORM Attempt or the submission's plain rows (quiz.paper_rows.Paper).
     """
     now = now or utcnow()
     campaign = attempt.campaign
@@ -186,7 +187,7 @@ def next_standing(old: Standing, score: int, max_score: int, duration_ms: int,
     return new, deltas
 
 
-def _record_standing(attempt: Attempt, pass_mark: int, score: int, duration_ms: int,
+def _record_standing(attempt: Attempt | Paper, pass_mark: int, score: int, duration_ms: int,
                      submitted_at: datetime) -> tuple[bool, dict[str, int]]:
     """Add the graded paper to the person's standing, creating it on their first paper.
 

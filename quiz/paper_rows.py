@@ -1,7 +1,7 @@
 """A paper as the resident's busiest requests read it: plain rows, not ORM objects.
 
 The paper page, its saves and the submission carry the consultation day. Reading a paper
-with two prepared statements costs a fraction of loading the ORM's object graph, and the
+with one prepared statement costs a fraction of loading the ORM's object graph, and the
 question wording comes from memory (quiz.question_content). ``Paper`` has the attribute names
 of ``Attempt`` that grading and the time rules use, so those work on either.
 """

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from quiz.forms import CONTROL_CHARACTERS, BaseForm, strip_text
 from quiz.models import Attempt, QuestionType
+from quiz.paper_rows import Paper
 
 
 class StartForm(BaseForm):
@@ -47,7 +48,7 @@ class ForgetForm(BaseForm):
     unit = HiddenField(validators=[Optional(), Length(max=32)])  # the unit page to go back to
 
 
-def answer_form_for(attempt: Attempt, formdata=None) -> BaseForm:
+def answer_form_for(attempt: Attempt | Paper, formdata=None) -> BaseForm:
     """The answer form of one paper: field q<n> carries displayed option positions only."""
     shape = tuple((item.position, item.content.qtype is QuestionType.MULTIPLE,
                    len(item.option_order)) for item in attempt.questions)
@@ -72,7 +73,7 @@ def answer_form_class(shape: tuple[tuple[int, bool, int], ...]) -> type[BaseForm
     return AnswerForm
 
 
-def chosen_keys(form: BaseForm, attempt: Attempt) -> dict[int, list[str]]:
+def chosen_keys(form: BaseForm, attempt: Attempt | Paper) -> dict[int, list[str]]:
     """Translate the displayed positions the browser sent back into option keys."""
     answers = {}
     for item in attempt.questions:
