@@ -50,7 +50,8 @@ class Config:
     # The cookie is sent again only when the session changes: 400 days from the first visit
     # outlast the campaign, and re-signing it on every page cost a fifth of a light request.
     SESSION_REFRESH_EACH_REQUEST = False
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    # One server keeps its counters in memory (quiz/rate_limit_storage.py); several share Redis.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "swept-memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Static URLs carry a content hash (templating.asset), so a year of caching is safe.
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
+from quiz import rate_limit_storage  # noqa: F401  (registers swept-memory://)
 from quiz.sqlite_writer import take_turns
 
 
