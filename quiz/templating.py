@@ -15,16 +15,18 @@ def _file_version(path: str, mtime: float) -> str:
 
 def asset(filename: str) -> str:
     """URL of a static file with a content hash, so browsers may cache it for a year."""
-    path = str(Path(current_app.static_folder) / filename)
     if current_app.debug:  # a developer edits static files while the server runs
-        mtime = Path(path).stat().st_mtime
-        return url_for("static", filename=filename, v=_file_version(path, mtime))
+        path = Path(current_app.static_folder) / filename
+        return url_for("static", filename=filename,
+                       v=_file_version(str(path), path.stat().st_mtime))
     # Elsewhere they change with a deployment, which restarts the workers: build each URL once.
     urls = current_app.extensions.setdefault("asset_urls", {})
     key = (request.script_root if has_request_context() else "", filename)
-    if key not in urls:
-        urls[key] = url_for("static", filename=filename, v=_file_version(path, 0.0))
-    return urls[key]
+    url = urls.get(key)
+    if url is None:
+        path = str(Path(current_app.static_folder) / filename)
+        url = urls[key] = url_for("static", filename=filename, v=_file_version(path, 0.0))
+    return url
 
 
 def percent(fraction: float) -> str:
