@@ -389,6 +389,7 @@ def summary_line(row: dict) -> str:
             f"p50 {b['p50_ms']:6.1f} p99 {b['p99_ms']:6.1f} err {b['errors']} | ours "
             f"{o['rps']:7.0f} req/s p50 {o['p50_ms']:6.1f} p99 {o['p99_ms']:6.1f} err "
             f"{o['errors']} 3xx {o['c3xx']} exhausted {o['exhausted']} | ratio {row['ratio']:.2f}"
+            f"{' (papers sent twice: not a valid submission figure)' if o['exhausted'] else ''}"
             f"   [{row['uptime'].split('load average: ')[-1]}]")
 
 
