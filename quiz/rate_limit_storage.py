@@ -4,8 +4,9 @@ limits' own memory:// storage, after a hit, starts a new thread 10 ms later when
 alive, and that thread walks every key. With a key per paper (the save and submit limits) the
 keys are the papers of the last minute: at 300 hits a second this cost a worker a tenth of a
 core with 6,000 keys and a quarter with 20,000 (bench/limiter_storage.py). Here the walk runs
-inline, in whichever request comes first after a second has passed. Reading a key already treats an
-expired count as absent (MemoryStorage.get), so sweeping less often only frees memory later.
+inline, in whichever request comes first after a second has passed. Reading a key already
+treats an expired count as absent (MemoryStorage.get), so sweeping less often only frees
+memory later.
 """
 import threading
 import time
