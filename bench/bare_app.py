@@ -89,8 +89,8 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 def create_app() -> Flask:
     app = Flask(__name__)
     app.config.update(SQLALCHEMY_DATABASE_URI=database_url(),
-                      SQLALCHEMY_ENGINE_OPTIONS={
-                          "pool_pre_ping": not database_url().startswith("sqlite")})
+                      SQLALCHEMY_ENGINE_OPTIONS={} if database_url().startswith("sqlite")
+                      else {"pool_recycle": 3600})  # as quiz.extensions
     app.jinja_loader = DictLoader({"page.html": PAGE})
     db.init_app(app)
     with app.app_context():
