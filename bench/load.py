@@ -1,6 +1,9 @@
 """Load benchmark: our app next to a bare Flask app, same gunicorn settings, wrk at 64 connections.
 
-Every figure is a ratio ours / bare measured back to back, so it survives a noisy machine:
+Every figure is a ratio ours / bare. Each run alternates short slices of the two apps (5 of
+2 s each by default, bare first in one slice and ours first in the next), so a neighbour's
+burst on the machine falls on both alike; throughput and latency percentiles are those of
+all the slices together:
 
   page     GET /a/<token> (a started paper, with its session cookie)  vs  bare GET / (3 KB page)
   submit   POST /a/<token>/submit (grades, closes the paper, updates the unit totals; a fresh
@@ -22,6 +25,7 @@ Results go to bench/work/load/results.json (all numbers) and are printed as a Ma
 bench/results-load.md is written by hand from them.
 """
 import argparse
+import bisect
 import json
 import os
 import platform
@@ -309,6 +313,55 @@ def wrk(url: str, script: str, connections: int, duration: int, threads: int = 2
     return result
 
 
+PERCENTILES = [*range(1, 100), 99.5, 99.9]  # the points bench/wrk_common.lua prints
+COUNTS = ("requests", "duration_us", "bytes", "connect_errors", "read_errors", "write_errors",
+          "timeouts", "status_errors", "c2xx", "c3xx", "c4xx", "c5xx", "exhausted", "errors")
+
+
+def share_at_or_below(latency_us: float, run: dict) -> float:
+    """The share of a wrk run's requests that took at most this long, linear between its points."""
+    xs = [0.0, *run["percentiles_us"], run["max_us"]]
+    shares = [0.0, *(p / 100 for p in PERCENTILES), 1.0]
+    i = bisect.bisect_right(xs, latency_us)
+    if i >= len(xs):
+        return 1.0
+    x0, x1 = xs[i - 1], xs[i]
+    return shares[i - 1] + (shares[i] - shares[i - 1]) * (latency_us - x0) / (x1 - x0)
+
+
+def pooled_percentile(runs: list[dict], percent: float) -> float:
+    """The percentile (µs) of all the runs' requests together, each run weighed by its count."""
+    total = sum(run["requests"] for run in runs)
+    if total == 0:
+        return 0.0
+    low, high = 0.0, float(max(run["max_us"] for run in runs))
+    for _ in range(50):  # bisection: the pooled share below is monotonic in the latency
+        middle = (low + high) / 2
+        below = sum(run["requests"] * share_at_or_below(middle, run) for run in runs) / total
+        low, high = (middle, high) if below < percent / 100 else (low, middle)
+    return high
+
+
+def pooled(runs: list[dict]) -> dict:
+    """Several wrk runs of one app as if they were one."""
+    result = {key: sum(run[key] for run in runs) for key in COUNTS}
+    result.update(rps=result["requests"] / (result["duration_us"] / 1e6),
+                  p50_ms=pooled_percentile(runs, 50) / 1000,
+                  p99_ms=pooled_percentile(runs, 99) / 1000,
+                  slices_rps=[round(run["rps"]) for run in runs])
+    return result
+
+
+def interleaved(measure_bare, measure_ours, slices: int) -> tuple[dict, dict]:
+    """Alternate short runs of the two apps; each measure(slice_index) returns one wrk run."""
+    bare, ours = [], []
+    for index in range(slices):
+        pair = ((bare, measure_bare), (ours, measure_ours))
+        for runs, measure in pair if index % 2 == 0 else reversed(pair):
+            runs.append(measure(index))
+    return pooled(bare), pooled(ours)
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -332,17 +385,21 @@ def run_engine(engine: str, pristine: Path, args) -> list[dict]:
     bare_url = bare_database(engine)
     cases = [case for case in args.cases if engine == "sqlite" or case in args.pg_cases]
     page_file = submit_files = None
+    seconds = args.duration // args.slices
     began = time.perf_counter()
     if "page" in cases:
         page_file = WORK / f"{engine}-page.tsv"
         write_lines(page_file, prepare_attempts(ours_url, 200, seed=1), "page")
     if "submit" in cases:
-        submit_files = []
+        submit_files = []  # [run][slice]: each slice sends papers of its own, never another's
         for run in range(args.runs):
-            path = WORK / f"{engine}-submit-{run}.tsv"
-            write_lines(path, prepare_attempts(ours_url, args.submit_pool, seed=100 + run),
-                        "submit")
-            submit_files.append(path)
+            papers = prepare_attempts(ours_url, args.submit_pool, seed=100 + run)
+            per_slice = len(papers) // args.slices
+            submit_files.append([])
+            for index in range(args.slices):
+                path = WORK / f"{engine}-submit-{run}-{index}.tsv"
+                write_lines(path, papers[index * per_slice:(index + 1) * per_slice], "submit")
+                submit_files[run].append(path)
     print(f"   prepared papers in {time.perf_counter() - began:.0f} s", flush=True)
 
     ours = Server(f"{engine}-ours", "wsgi:app", ours_url)
@@ -361,17 +418,20 @@ def run_engine(engine: str, pristine: Path, args) -> list[dict]:
             for case in cases:
                 ours_path, ours_script, bare_path, bare_script = CASES[case]
                 load_before = uptime()
-                bare_result = wrk(bare.base + bare_path, bare_script, args.connections,
-                                  args.duration)
-                if case == "page":
-                    ours_result = wrk(ours.base + "/", ours_script, args.connections,
-                                      args.duration, data=page_file)
-                elif case == "submit":
-                    ours_result = wrk(ours.base + "/", ours_script, args.connections,
-                                      args.duration, data=submit_files[run], reuse=False)
-                else:
-                    ours_result = wrk(ours.base + ours_path, ours_script, args.connections,
-                                      args.duration)
+
+                def measure_bare(_index, path=bare_path, script=bare_script):
+                    return wrk(bare.base + path, script, args.connections, seconds)
+
+                def measure_ours(index, case=case, run=run, path=ours_path, script=ours_script):
+                    if case == "page":
+                        return wrk(ours.base + "/", script, args.connections, seconds,
+                                   data=page_file)
+                    if case == "submit":
+                        return wrk(ours.base + "/", script, args.connections, seconds,
+                                   data=submit_files[run][index], reuse=False)
+                    return wrk(ours.base + path, script, args.connections, seconds)
+
+                bare_result, ours_result = interleaved(measure_bare, measure_ours, args.slices)
                 row = {"engine": engine, "case": case, "run": run + 1, "uptime": load_before,
                        "bare": bare_result, "ours": ours_result,
                        "ratio": ours_result["rps"] / bare_result["rps"]}
@@ -430,15 +490,21 @@ def main() -> None:
     parser.add_argument("--pg-cases", default="page,submit,board,api",
                         help="cases also run on PostgreSQL")
     parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=10,
+                        help="seconds of each app per case and run, in --slices slices")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="alternating slices per case and run (at least 1 s each)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--submit-pool", type=int, default=3000,
-                        help="papers prepared per submit run (each request takes its own)")
+                        help="papers prepared per submit run (each request takes its own; "
+                             "split evenly between the slices)")
     parser.add_argument("--rebuild", action="store_true",
                         help="rebuild the 1,000,000-attempt database")
     args = parser.parse_args()
     args.cases = args.cases.split(",")
     args.pg_cases = args.pg_cases.split(",")
+    if not 1 <= args.slices <= args.duration:
+        parser.error("--slices must be between 1 and --duration (slices last whole seconds)")
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
     WORK.mkdir(parents=True, exist_ok=True)

@@ -59,18 +59,27 @@ function next_line()
   return lines[position]
 end
 
+-- bench/load.py merges the latencies of several runs from these points (its PERCENTILES).
+local PERCENTILES = {}
+for p = 1, 99 do table.insert(PERCENTILES, p) end
+table.insert(PERCENTILES, 99.5)
+table.insert(PERCENTILES, 99.9)
+
 function done(summary, latency, requests)
   local t = {c2xx = 0, c3xx = 0, c4xx = 0, c5xx = 0, exhausted = 0}
   for _, thread in ipairs(threads) do
     for key, _ in pairs(t) do t[key] = t[key] + (thread:get(key) or 0) end
   end
+  local points = {}
+  for _, p in ipairs(PERCENTILES) do table.insert(points, latency:percentile(p)) end
   local e = summary.errors
   io.write(string.format(
     'WRKJSON {"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, ' ..
     '"p99_us": %d, "max_us": %d, "mean_us": %.1f, "connect_errors": %d, "read_errors": %d, ' ..
     '"write_errors": %d, "timeouts": %d, "status_errors": %d, "c2xx": %d, "c3xx": %d, ' ..
-    '"c4xx": %d, "c5xx": %d, "exhausted": %d}\n',
+    '"c4xx": %d, "c5xx": %d, "exhausted": %d, "percentiles_us": [%s]}\n',
     summary.requests, summary.duration, summary.bytes, latency:percentile(50),
     latency:percentile(90), latency:percentile(99), latency.max, latency.mean, e.connect,
-    e.read, e.write, e.timeout, e.status, t.c2xx, t.c3xx, t.c4xx, t.c5xx, t.exhausted))
+    e.read, e.write, e.timeout, e.status, t.c2xx, t.c3xx, t.c4xx, t.c5xx, t.exhausted,
+    table.concat(points, ", ")))
 end
