@@ -16,9 +16,12 @@ worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then so a slow leak never reaches the consultation day.
-max_requests = 20000
-max_requests_jitter = 2000
+# Recycle workers now and then so a slow leak never reaches the consultation day, but rarely:
+# a new worker costs about a second of CPU to import the app and then warms its caches, and at
+# 20,000 requests two busy workers restarted every minute or so. A worker's memory levelled off
+# near 100 MB within 25,000 requests (bench/results-load.md).
+max_requests = 250000
+max_requests_jitter = 25000
 accesslog = os.environ.get("ACCESS_LOG", "-")
 access_log_format = '%(h)s %({x-request-id}o)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # nginx in front on the same host; with PROXY_HOPS the app itself trusts X-Forwarded-For.
