@@ -18,7 +18,11 @@ def _database_url() -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # pool_pre_ping is decided in register_extensions()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # the pool's options are decided in register_extensions()
+    # A pooled connection for every gunicorn thread (quiz/gunicorn_conf.py): beyond the pool,
+    # SQLAlchemy opens a connection for a request and closes it afterwards.
+    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE",
+                                            os.environ.get("WEB_THREADS", "8")))
     # The address printed on posters, e.g. https://aq.example.gov.cn (default: the request's).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", "")  # default: instance/exports

@@ -62,6 +62,8 @@ def register_extensions(app: Flask) -> None:
     # goes through. Connections are renewed hourly so that no firewall drops an idle one.
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options.setdefault("pool_recycle", 3600)
+    if app.config["SQLALCHEMY_DATABASE_URI"] not in ("sqlite://", "sqlite:///:memory:"):
+        options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
     db.init_app(app)
     migrate.init_app(app, db)
     # Templates get the proxy, not the loaded user: resident pages never look at it, and loading

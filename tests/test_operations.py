@@ -3,7 +3,7 @@ import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from quiz import create_app
@@ -57,6 +57,21 @@ def test_after_the_database_server_drops_our_connections_the_next_request_reconn
     assert client.get("/board/").status_code == 200
     with app.app_context():
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
+
+
+def test_every_gunicorn_thread_keeps_its_pooled_connection(app):
+    """Eight threads (gunicorn's default) at once, twice: the second time opens no connection.
+    A pool smaller than the threads closes the extra connections after each request."""
+    assert app.config["DATABASE_POOL_SIZE"] == 8
+    opened = []
+    with app.app_context():
+        event.listen(db.engine, "connect", lambda *_args: opened.append(1))
+        for _ in range(2):
+            before = len(opened)
+            connections = [db.engine.connect() for _ in range(8)]
+            for connection in connections:
+                connection.close()
+        assert len(opened) == before, "the second round opened connections again"
 
 
 def test_every_response_carries_a_request_id(client):
