@@ -3,9 +3,9 @@
 One worker process per core, each with eight threads. A request here is mostly Python on the
 CPU (SQLite answers in microseconds), so processes beyond the cores only take turns on them:
 at 64 connections on 2 cores, 2 workers served as much as 5, with a p99 lower by a fifth to
-two thirds in every comparison (bench/results-load.md). The threads cover the waits: PostgreSQL round trips and slow phones.
-Never fewer than two workers, so that one killed or recycled leaves the other serving. Every
-request is logged on one line with its X-Request-ID.
+two thirds in every comparison (bench/results-load.md). The threads cover the waits:
+PostgreSQL round trips and slow phones. Never fewer than two workers, so that one killed or
+recycled leaves the other serving. Every request is logged on one line with its X-Request-ID.
 """
 import os
 
