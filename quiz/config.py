@@ -2,6 +2,8 @@
 import os
 from pathlib import Path
 
+from quiz import gunicorn_conf
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -19,10 +21,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # the pool's options are decided in register_extensions()
-    # A pooled connection for every gunicorn thread (quiz/gunicorn_conf.py): beyond the pool,
-    # SQLAlchemy opens a connection for a request and closes it afterwards.
-    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE",
-                                            os.environ.get("WEB_THREADS", "8")))
+    # A pooled connection for every gunicorn thread: beyond the pool, SQLAlchemy opens a
+    # connection for a request and closes it afterwards.
+    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", gunicorn_conf.threads))
     # The address printed on posters, e.g. https://aq.example.gov.cn (default: the request's).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", "")  # default: instance/exports

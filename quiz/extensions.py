@@ -60,9 +60,10 @@ def register_extensions(app: Flask) -> None:
     # If the server restarts, the first request to meet a dead connection gets the 503 page
     # 「系统繁忙，请稍后再试」 (quiz.errors), SQLAlchemy replaces the whole pool, and the retry
     # goes through. Connections are renewed hourly so that no firewall drops an idle one.
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
         options.setdefault("pool_recycle", 3600)
-    if app.config["SQLALCHEMY_DATABASE_URI"] not in ("sqlite://", "sqlite:///:memory:"):
+    if url not in ("sqlite://", "sqlite:///:memory:"):  # an in-memory database has no pool
         options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
     db.init_app(app)
     migrate.init_app(app, db)
