@@ -1,7 +1,7 @@
 """Drawing, limits, submission and running totals, without HTTP."""
 import random
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ from quiz.models import (
     ScoringMode,
     UnitTally,
 )
-from quiz.paper_rows import paper_of, save_answers
+from quiz.paper_rows import _PAPER, _paper_rows, paper_of, save_answers
 from quiz.papers import PaperError, draw_questions, record_draws, validate_sections
 from quiz.timeutil import utcnow
 from tests.factories import make_bank, make_campaign, make_participant, make_question, make_unit
@@ -297,6 +297,25 @@ def test_insert_unless_present_keeps_the_first_row(ctx):
     db.session.commit()
     rows = db.session.scalars(db.select(ParticipantStanding)).all()
     assert [row.points_total for row in rows] == [10]
+
+
+def test_a_paper_read_on_its_own_connection_converts_values_as_the_session_does(ctx):
+    """paper_of runs the statement on a pooled DBAPI connection with SQLAlchemy's conversions
+    for this database (dates, the status, JSON, booleans); rows and types must be the same."""
+    make_bank()
+    participant = make_participant(make_unit())
+    attempt = start_or_resume(make_campaign("contest"), participant)
+    first_key = attempt.questions[0].option_order[0]
+    save_answers(paper_of(attempt.token, participant.token), {1: [first_key]})
+    db.session.commit()
+    values = {"token": attempt.token, "person": participant.token}
+    through_session = [tuple(row) for row in db.session.execute(_PAPER, values)]
+    on_its_own = _paper_rows(values)
+    assert on_its_own == through_session and len(on_its_own) == len(attempt.questions)
+    first = on_its_own[0]
+    assert first[5] is AttemptStatus.IN_PROGRESS and isinstance(first[6], datetime)
+    assert first[11] is False and first[-2] == [first_key] and on_its_own[1][-2] is None
+    assert _paper_rows({**values, "person": "someone-else"}) == []
 
 
 def test_a_save_that_arrives_after_the_submission_changes_nothing(ctx):

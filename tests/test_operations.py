@@ -10,6 +10,7 @@ from quiz import create_app
 from quiz.extensions import db
 from quiz.models import Unit, UnitKind
 from tests import factories
+from tests.test_play import attempt_token, start
 
 
 def test_healthz_reports_the_database(client):
@@ -29,20 +30,28 @@ def app_without_database(tmp_path):
 def test_without_a_database_pages_say_try_again_and_health_fails(app_without_database):
     client = app_without_database.test_client()
     assert client.get("/healthz").status_code == 503
-    page = client.get("/u/S01C01")
-    assert page.status_code == 503 and "请稍后再试" in page.get_data(as_text=True)
-    assert "Traceback" not in page.get_data(as_text=True)
+    for path in ("/u/S01C01", "/a/a-paper-link"):  # the paper is read outside the session
+        page = client.get(path)
+        assert page.status_code == 503 and "请稍后再试" in page.get_data(as_text=True)
+        assert "Traceback" not in page.get_data(as_text=True)
     api = client.get("/api/leaderboard")
     assert api.status_code == 503 and "请稍后再试" in api.json["error"]
 
 
-def test_after_the_database_server_drops_our_connections_the_next_request_reconnects(app, demo):
+@pytest.mark.parametrize("page", ["board", "paper"])
+def test_after_the_database_server_drops_our_connections_the_next_request_reconnects(
+        app, demo, page):
     """Connections are not tested before use (quiz.extensions), so one dropped by a restarting
     server is found by a request: that request may say 请稍后再试 but never fails with a 500,
-    and the request after it is served on a new connection, with no restart of the app."""
+    and the request after it is served on a new connection, with no restart of the app. The
+    paper page reads on a pooled connection of its own (quiz.paper_rows), not the session's."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("a database server drops connections; a SQLite file does not")
     client = app.test_client()
+    path = "/board/"
+    if page == "paper":
+        path = "/a/" + attempt_token(start(client))
+        assert client.get(path).status_code == 200
     with app.app_context():
         backend = db.session.scalar(text("SELECT pg_backend_pid()"))
         db.session.remove()  # the connection goes back to the pool, where the next request finds it
@@ -50,11 +59,11 @@ def test_after_the_database_server_drops_our_connections_the_next_request_reconn
                 as other:
             assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
 
-    first = client.get("/board/")
+    first = client.get(path)
     assert first.status_code in (200, 503), first.status_code
     if first.status_code == 503:
         assert "请稍后再试" in first.get_data(as_text=True)
-    assert client.get("/board/").status_code == 200
+    assert client.get(path).status_code == 200
     with app.app_context():
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
 
