@@ -11,6 +11,7 @@ from quiz import (auth, backup, board, cli, console, errors, health, learn, play
                   templating)
 from quiz.config import PROJECT_ROOT, Config
 from quiz.extensions import register_extensions
+from quiz.sessions import SessionInterface
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -31,6 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"],
                                 x_proto=app.config["PROXY_HOPS"], x_host=app.config["PROXY_HOPS"])
     app.url_map.converters["int"] = DatabaseInteger
+    app.session_interface = SessionInterface()
     register_extensions(app)
     for module in (play, learn, report, board, slogans, posters, auth, console, cli, backup, health):
         app.register_blueprint(module.bp)

@@ -297,3 +297,16 @@ def test_the_session_cookie_is_sent_again_only_when_it_changes(client, app, demo
     again = client.get(f"/a/{token}")
     assert again.status_code == 200 and "Set-Cookie" not in again.headers
     assert "共 " in again.get_data(as_text=True)  # still recognised: the paper, not a 404
+
+
+def test_a_new_secret_key_signs_and_checks_the_session_at_once(client, app, demo):
+    """The session's serializer is built once per worker (quiz.sessions), but not kept past a
+    change of keys: a cookie signed with a retired key counts only while it is a fallback."""
+    token = attempt_token(start(client))
+    assert client.get(f"/a/{token}").status_code == 200
+    old_key = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "a-new-key"
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert client.get(f"/a/{token}").status_code == 200  # still this phone's paper
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get(f"/a/{token}").status_code == 404  # the cookie no longer proves it
