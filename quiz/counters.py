@@ -7,29 +7,32 @@ parameters keep their column types (enums, dates).
 """
 from functools import lru_cache
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Connection, Table, TextClause, bindparam, text
 
 from quiz.extensions import db
 
 
-def add_to_counter(model, keys: dict, deltas: dict[str, int]) -> None:
+def add_to_counter(model, keys: dict, deltas: dict[str, int],
+                   connection: Connection | None = None) -> None:
     """Add deltas to the row identified by keys, creating it if it does not exist yet.
 
     The first request of a day or a unit creates the row, every later one adds to it, and
     two first requests at once cannot collide. The keys must be the columns of one of the
-    table's unique constraints. The caller commits.
+    table's unique constraints. The caller commits. ``connection``: the session's own, when
+    the caller holds it (quiz.attempts), which spares the session's work per statement.
     """
     values = {**keys, **deltas}
     defaults = _defaults(model, values)
     statement = _upsert(model.__table__, tuple(keys), tuple(deltas), tuple(defaults))
-    db.session.execute(statement, {**defaults, **values})
+    (connection or db.session).execute(statement, {**defaults, **values})
 
 
-def insert_unless_present(model, unique_keys: tuple[str, ...], values: dict) -> bool:
+def insert_unless_present(model, unique_keys: tuple[str, ...], values: dict,
+                          connection: Connection | None = None) -> bool:
     """Insert a row unless one with the same unique keys exists; True when it was inserted."""
     values = {**_defaults(model, values), **values}
     statement = _insert_unless_present(model.__table__, unique_keys, tuple(values))
-    return db.session.execute(statement, values).rowcount == 1
+    return (connection or db.session).execute(statement, values).rowcount == 1
 
 
 def _defaults(model, given: dict) -> dict:
