@@ -94,13 +94,16 @@ class _CompiledPaper:
     sql: str
     positions: tuple[str, ...] | None  # parameter names in order, for positional paramstyles
     processors: tuple[Callable[[Any], Any] | None, ...]
+    # psycopg begins a transaction before a SELECT, and the pool's return rolls it back: two
+    # round trips more than the read. sqlite3 begins one only before a write.
+    read_in_autocommit: bool
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> "_CompiledPaper":
         compiled = _PAPER.compile(dialect=dialect)
         return cls(str(compiled), tuple(compiled.positiontup or ()) or None, tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in _PAPER.selected_columns))
+            for column in _PAPER.selected_columns), dialect.name != "sqlite")
 
     def parameters(self, values: dict[str, str]):
         return [values[name] for name in self.positions] if self.positions else values
@@ -128,10 +131,14 @@ def _paper_rows(values: dict[str, str]) -> list[tuple] | None:
     except dialect.loaded_dbapi.Error:
         return None
     try:
+        if compiled.read_in_autocommit:
+            dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
         cursor = connection.cursor()
         cursor.execute(compiled.sql, compiled.parameters(values))
         rows = cursor.fetchall()
         cursor.close()
+        if compiled.read_in_autocommit:
+            dialect.reset_isolation_level(connection.dbapi_connection)
     except dialect.loaded_dbapi.Error:
         # A dropped connection (a restarted server): discard it and let the session's read
         # meet the error, which SQLAlchemy turns into its own and answers by renewing the pool.

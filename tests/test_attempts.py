@@ -18,6 +18,7 @@ from quiz.leaderboard import rank_in_unit, unit_rank, unit_rows
 from quiz.models import (
     Attempt,
     AttemptStatus,
+    Campaign,
     ParticipantStanding,
     Question,
     QuestionType,
@@ -316,6 +317,30 @@ def test_a_paper_read_on_its_own_connection_converts_values_as_the_session_does(
     assert first[5] is AttemptStatus.IN_PROGRESS and isinstance(first[6], datetime)
     assert first[11] is False and first[-2] == [first_key] and on_its_own[1][-2] is None
     assert _paper_rows({**values, "person": "someone-else"}) == []
+
+
+def test_a_paper_read_leaves_every_pooled_connection_transactional(ctx):
+    """On PostgreSQL the paper is read in autocommit (no BEGIN and ROLLBACK round trips);
+    the connection must go back to the pool as it came, or a later rollback would undo nothing."""
+    make_bank()
+    participant = make_participant(make_unit())
+    campaign = make_campaign("contest")
+    token, person, title = start_or_resume(campaign, participant).token, participant.token, \
+        campaign.title
+    db.session.remove()
+    assert paper_of(token, person) is not None
+    db.session.remove()  # the wording's first read took a connection into the session
+    engine = db.engine
+    connections = [engine.connect() for _ in range(engine.pool.checkedin())]
+    assert connections
+    try:
+        for connection in connections:
+            connection.execute(Campaign.__table__.update().values(title="改掉了"))
+            connection.rollback()
+    finally:
+        for connection in connections:
+            connection.close()
+    assert db.session.scalar(db.select(Campaign.title)) == title
 
 
 def test_a_save_that_arrives_after_the_submission_changes_nothing(ctx):
