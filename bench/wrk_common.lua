@@ -5,8 +5,9 @@
 --   WRK_DATA     a file of prepared requests, one per line, fields separated by a tab:
 --                path, Cookie header, body (POST only); empty: every request is the URL's
 --   WRK_THREADS  the -t given to wrk (lines are dealt out by thread)
---   WRK_REUSE    1: go round the lines again when they run out (GET); 0: never reuse a line
---                (POST of a paper: each submission needs its own attempt)
+--   WRK_REUSE    1: lines go round again (GET); 0: each line is meant to be sent once (POST
+--                of a paper: each submission needs its own attempt), and every line sent
+--                beyond the file's count is reported as "exhausted"
 
 local threads = {}
 local next_id = 0
@@ -17,28 +18,30 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- This thread's share of the lines (every WRK_THREADS-th), then the other threads' lines from
+-- the end backwards. A thread that runs out of its share goes on where the others will come
+-- last, so with two threads (bench/load.py's) no line is sent twice before every line has
+-- been sent once.
 function load_lines(id)
-  local lines = {}
+  local own, others = {}, {}
   local path = os.getenv("WRK_DATA") or ""
   local total = tonumber(os.getenv("WRK_THREADS") or "1")
-  if path == "" then return lines end
+  if path == "" then return own end
   local n = 0
   for line in io.lines(path) do
-    if n % total == id then
-      local fields = {}
-      for field in (line .. "\t"):gmatch("([^\t]*)\t") do table.insert(fields, field) end
-      table.insert(lines, fields)
-    end
+    local fields = {}
+    for field in (line .. "\t"):gmatch("([^\t]*)\t") do table.insert(fields, field) end
+    if n % total == id then table.insert(own, fields) else table.insert(others, fields) end
     n = n + 1
   end
-  return lines
+  for i = #others, 1, -1 do table.insert(own, others[i]) end
+  return own
 end
 
 function init(args)
-  c2xx, c3xx, c4xx, c5xx, exhausted = 0, 0, 0, 0, 0
+  c2xx, c3xx, c4xx, c5xx, issued = 0, 0, 0, 0, 0
   lines = load_lines(id)
   position = 0
-  reuse = (os.getenv("WRK_REUSE") or "1") == "1"
 end
 
 function response(status, headers, body)
@@ -48,14 +51,11 @@ function response(status, headers, body)
   else c5xx = c5xx + 1 end
 end
 
--- The next prepared line, or nil when there is none (counted when lines ran out).
+-- The next prepared line, or nil when there is none; `issued` counts the lines handed out.
 function next_line()
   if #lines == 0 then return nil end
-  position = position + 1
-  if position > #lines then
-    if not reuse then exhausted = exhausted + 1 end
-    position = 1
-  end
+  issued = issued + 1
+  position = position % #lines + 1
   return lines[position]
 end
 
@@ -66,9 +66,18 @@ table.insert(PERCENTILES, 99.5)
 table.insert(PERCENTILES, 99.9)
 
 function done(summary, latency, requests)
-  local t = {c2xx = 0, c3xx = 0, c4xx = 0, c5xx = 0, exhausted = 0}
+  local t = {c2xx = 0, c3xx = 0, c4xx = 0, c5xx = 0, issued = 0}
   for _, thread in ipairs(threads) do
     for key, _ in pairs(t) do t[key] = t[key] + (thread:get(key) or 0) end
+  end
+  -- Without reuse, every line handed out beyond the file's count resent a line (a paper
+  -- already submitted): "exhausted" counts them, requests in flight at the end included.
+  t.exhausted = 0
+  local path = os.getenv("WRK_DATA") or ""
+  if path ~= "" and os.getenv("WRK_REUSE") == "0" then
+    local count = 0
+    for _ in io.lines(path) do count = count + 1 end
+    t.exhausted = math.max(0, t.issued - count)
   end
   local points = {}
   for _, p in ipairs(PERCENTILES) do table.insert(points, latency:percentile(p)) end
