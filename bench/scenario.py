@@ -242,6 +242,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn master's worker processes."""
+    try:
+        text = Path(f"/proc/{master}/task/{master}/children").read_text()
+        return [int(pid) for pid in text.split()]
+    except OSError:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                pids.append(int(stat.parent.name))
+        return pids
+
+
 class Gunicorn:
     """Our app under `gunicorn -c python:quiz.gunicorn_conf wsgi:app` on a free port."""
 
@@ -275,20 +292,7 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn did not answer /healthz in {timeout} s")
 
     def worker_pids(self) -> list[int]:
-        master = self.process.pid
-        try:
-            text = Path(f"/proc/{master}/task/{master}/children").read_text()
-            return [int(pid) for pid in text.split()]
-        except OSError:
-            pids = []
-            for stat in Path("/proc").glob("[0-9]*/stat"):
-                try:
-                    fields = stat.read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == master:
-                    pids.append(int(stat.parent.name))
-            return pids
+        return worker_pids(self.process.pid)
 
     def kill_worker(self, rng: random.Random) -> int:
         """SIGKILL one worker (the master starts a new one)."""

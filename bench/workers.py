@@ -13,19 +13,18 @@ PostgreSQL, the schema load_ours) that this script reuses.
 """
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402  (bench/load.py: servers, databases, wrk, prepared papers)
+import scenario  # noqa: E402  (bench/scenario.py: a gunicorn master's workers)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def process_tree(pid: int) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return [pid, *(int(child) for child in children.stdout.split())]
+    return [pid, *scenario.worker_pids(pid)]
 
 
 def cpu_seconds(pids: list[int]) -> float:
