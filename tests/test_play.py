@@ -260,11 +260,17 @@ def test_inactive_unit_is_hidden(client, app, demo):
 
 
 def test_pages_send_security_headers(client, demo):
-    response = client.get("/join/S01C01")
-    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
-    assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Cache-Control"] == "private, no-store"
+    for path in ("/join/S01C01", f"/a/{attempt_token(start(client))}"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert headers["Cache-Control"] == "private, no-store"
+        for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+                     "Referrer-Policy", "Cache-Control"):
+            assert len(headers.getlist(name)) == 1, (path, name)
 
 
 def test_no_page_loads_anything_from_outside(client, demo):

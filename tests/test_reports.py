@@ -256,6 +256,16 @@ def test_script_is_inert_on_every_page_and_in_the_export(app, client, people):
     assert not any(str(value).startswith("=") for value in cells)
 
 
+def test_the_case_page_keeps_its_own_referrer_policy(app, client, people):
+    """Its address holds the tracking code: no link on it may send that code elsewhere."""
+    submit(client)
+    with app.app_context():
+        code = the_report().tracking_code
+    headers = client.get(f"/r/c/{code}").headers
+    assert headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert headers["X-Frame-Options"] == "DENY"
+
+
 def test_tracking_codes_are_long_random_and_looked_up_as_typed(app, client, demo):
     for number in range(3):
         submit(client, place=f"地点{number}")
