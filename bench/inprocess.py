@@ -71,7 +71,8 @@ def main() -> None:
     prepared = load.prepare_attempts(url, args.papers * rounds, seed=int(time.time()))
     batches = [prepared[start:start + args.papers]
                for start in range(0, len(prepared), args.papers)]
-    ours = load.make_app(url).test_client(use_cookies=False)  # each paper sends its own cookie
+    # Rate limits on, as under gunicorn; each paper sends its own cookie.
+    ours = load.make_app(url, rate_limits=True).test_client(use_cookies=False)
     bare = bare_client()
 
     def pages(batch):

@@ -62,10 +62,11 @@ def pg_url(schema: str) -> str:
     return f"{PG_BASE}?options=-csearch_path%3D{schema}"
 
 
-def make_app(url: str):
+def make_app(url: str, rate_limits: bool = False):
+    """The app in this process; preparing papers goes around the rate limits, measuring not."""
     from quiz import create_app
     return create_app({"SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": url,
-                       "RATELIMIT_ENABLED": False, "TESTING": False})
+                       "RATELIMIT_ENABLED": rate_limits, "TESTING": False})
 
 
 def pristine_sqlite(rebuild: bool) -> Path:
