@@ -1,18 +1,22 @@
 """Gunicorn settings: `gunicorn -c python:quiz.gunicorn_conf wsgi:app` (make run uses them).
 
-One worker process per core, each with eight threads. A request here is mostly Python on the
-CPU (SQLite answers in microseconds), so processes beyond the cores only take turns on them:
-at 64 connections on 2 cores, 2 workers served as much as 5, with a p99 lower by a fifth to
-two thirds in every comparison (bench/results-load.md). The threads cover the waits:
-PostgreSQL round trips and slow phones. Never fewer than two workers, so that one killed or
-recycled leaves the other serving. Every request is logged on one line with its X-Request-ID.
+One worker process per core, at least two, so that one killed or recycled leaves the other
+serving. A request here is mostly Python on the CPU (SQLite answers in microseconds), so
+processes beyond the cores only take turns on them, and threads inside a worker only take
+turns on its interpreter: by default each worker serves one request at a time (gunicorn's
+sync worker). At 64 connections on 2 cores our paper page cost less CPU per request than
+with 8 threads, and its p99 was lower in every comparison (bench/results-load.md, "Night of
+2026-12-03"). The sync worker wants a buffering proxy in front, so that
+a slow phone's upload or download does not hold a worker: nginx, as the README sets it up.
+`WEB_THREADS` above 1 switches to threaded workers, for a database far enough away that its
+round trips leave the CPU idle. Every request is logged on one line with its X-Request-ID.
 """
 import os
 
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 workers = int(os.environ.get("WEB_WORKERS", str(max(2, len(os.sched_getaffinity(0))))))
-threads = int(os.environ.get("WEB_THREADS", "8"))
-worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

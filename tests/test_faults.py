@@ -50,7 +50,7 @@ def database(tmp_path):
 
 @pytest.fixture
 def server(database, tmp_path):
-    gunicorn = scenario.Gunicorn(database, tmp_path / "gunicorn.log", workers=2, threads=4)
+    gunicorn = scenario.Gunicorn(database, tmp_path / "gunicorn.log", workers=2)  # conf default
     try:
         gunicorn.wait_ready()
         yield gunicorn

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
-from quiz import create_app
+from quiz import create_app, gunicorn_conf
 from quiz.extensions import db
 from quiz.models import Unit, UnitKind
 from tests import factories
+from tests.conftest import csrf_token
 from tests.test_play import attempt_token, start
 
 
@@ -68,12 +69,15 @@ def test_after_the_database_server_drops_our_connections_the_next_request_reconn
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
 
 
-def test_every_gunicorn_thread_keeps_its_pooled_connection(app):
-    """Eight threads (gunicorn's default) at once, twice: the second time opens no connection.
-    A pool smaller than the threads closes the extra connections after each request."""
-    assert app.config["DATABASE_POOL_SIZE"] == 8
+def test_the_pool_keeps_a_connection_for_each_gunicorn_thread(app):
+    """As many pooled connections as gunicorn threads (WEB_THREADS): with eight threads at
+    once, twice, the second time opens no connection. A pool smaller than the threads would
+    close the extra connections after each request."""
+    assert app.config["DATABASE_POOL_SIZE"] == gunicorn_conf.threads
+    threaded = create_app({**app.config, "DATABASE_POOL_SIZE": 8,  # as WEB_THREADS=8 gives
+                           "SQLALCHEMY_ENGINE_OPTIONS": {}})  # not the pool options app derived
     opened = []
-    with app.app_context():
+    with threaded.app_context():
         event.listen(db.engine, "connect", lambda *_args: opened.append(1))
         for _ in range(2):
             before = len(opened)
@@ -81,6 +85,26 @@ def test_every_gunicorn_thread_keeps_its_pooled_connection(app):
             for connection in connections:
                 connection.close()
         assert len(opened) == before, "the second round opened connections again"
+        db.engine.dispose()
+
+
+def test_a_resident_path_needs_one_pooled_connection(app, client, demo):
+    """A sync worker has one pooled connection: the paper read on a connection of its own
+    (quiz.paper_rows) must give it back before the session takes it, or every request
+    would open and close a second one."""
+    assert app.config["DATABASE_POOL_SIZE"] == 1
+    opened = []
+    with app.app_context():
+        db.engine.dispose()
+        event.listen(db.engine, "connect", lambda *_args: opened.append(1))
+    token = attempt_token(start(client))
+    csrf = csrf_token(client, f"/a/{token}")
+    assert client.post(f"/a/{token}/save", data={"csrf_token": csrf, "q1": "0"},
+                       headers={"X-Requested-With": "fetch"}).status_code == 200
+    assert client.post(f"/a/{token}/submit", data={"csrf_token": csrf, "q1": "0"}).status_code == 302
+    assert client.get(f"/a/{token}/result").status_code == 200
+    assert client.get(f"/a/{token}").status_code == 302
+    assert len(opened) == 1
 
 
 def test_every_response_carries_a_request_id(client):
