@@ -4,12 +4,13 @@ One worker process per core, at least two, so that one killed or recycled leaves
 serving. A request here is mostly Python on the CPU (SQLite answers in microseconds), so
 processes beyond the cores only take turns on them, and threads inside a worker only take
 turns on its interpreter: by default each worker serves one request at a time (gunicorn's
-sync worker). At 64 connections on 2 cores our paper page cost less CPU per request than
-with 8 threads, and its p99 was lower in every comparison (bench/results-load.md, "Night of
-2026-12-03"). The sync worker wants a buffering proxy in front, so that
-a slow phone's upload or download does not hold a worker: nginx, as the README sets it up.
-`WEB_THREADS` above 1 switches to threaded workers, for a database far enough away that its
-round trips leave the CPU idle. Every request is logged on one line with its X-Request-ID.
+sync worker). At 64 connections on 2 cores, side by side with 8 threads per worker, the
+submission went through 1.3-1.8 times as fast on SQLite, and the paper page's p99 was lower
+in every such comparison, on SQLite and PostgreSQL (bench/results-load.md, "Night of
+2026-12-03"). The sync worker wants a buffering proxy in front, so that a slow phone's
+upload or download does not hold a worker: nginx, as the README sets it up. `WEB_THREADS`
+above 1 switches to threaded workers, for a database far enough away that its round trips
+leave the CPU idle. Every request is logged on one line with its X-Request-ID.
 """
 import os
 
