@@ -1,4 +1,5 @@
 """Running it: /healthz, request ids, the database going away, backups and their restore."""
+import importlib
 import sqlite3
 import threading
 
@@ -69,6 +70,23 @@ def test_after_the_database_server_drops_our_connections_the_next_request_reconn
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
 
 
+@pytest.mark.parametrize("threads, worker_class", [(None, "sync"), ("1", "sync"),
+                                                    ("4", "gthread")])
+def test_gunicorn_serves_with_sync_workers_unless_given_threads(monkeypatch, threads,
+                                                                worker_class):
+    if threads is None:
+        monkeypatch.delenv("WEB_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("WEB_THREADS", threads)
+    settings = importlib.reload(gunicorn_conf)
+    try:
+        assert settings.worker_class == worker_class
+        assert settings.threads == int(threads or 1) and settings.workers >= 2
+    finally:
+        monkeypatch.undo()
+        importlib.reload(gunicorn_conf)
+
+
 def test_the_pool_keeps_a_connection_for_each_gunicorn_thread(app):
     """As many pooled connections as gunicorn threads (WEB_THREADS): with eight threads at
     once, twice, the second time opens no connection. A pool smaller than the threads would
@@ -101,7 +119,8 @@ def test_a_resident_path_needs_one_pooled_connection(app, client, demo):
     csrf = csrf_token(client, f"/a/{token}")
     assert client.post(f"/a/{token}/save", data={"csrf_token": csrf, "q1": "0"},
                        headers={"X-Requested-With": "fetch"}).status_code == 200
-    assert client.post(f"/a/{token}/submit", data={"csrf_token": csrf, "q1": "0"}).status_code == 302
+    submitted = client.post(f"/a/{token}/submit", data={"csrf_token": csrf, "q1": "0"})
+    assert submitted.status_code == 302
     assert client.get(f"/a/{token}/result").status_code == 200
     assert client.get(f"/a/{token}").status_code == 302
     assert len(opened) == 1
