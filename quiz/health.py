@@ -28,17 +28,21 @@ def healthz():
     return response
 
 
-def assign_request_id() -> None:
-    """Keep nginx's X-Request-ID when it sends a sane one, so one id follows a request everywhere."""
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+def request_id() -> str:
+    """This request's id: nginx's X-Request-ID when it sends a sane one, so that one id follows
+    a request everywhere, else a new one; the same however often it is asked for."""
+    if "request_id" not in g:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return g.request_id
 
 
 def add_request_id(response):
-    response.headers["X-Request-ID"] = g.get("request_id", "")
+    # Taken here, not in a before_request hook: a request that an earlier hook refuses (a
+    # missing CSRF token, a rate limit) skips the later hooks but still gets its response.
+    response.headers["X-Request-ID"] = request_id()
     return response
 
 
 def register(app: Flask) -> None:
-    app.before_request(assign_request_id)
     app.after_request(add_request_id)

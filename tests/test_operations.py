@@ -135,6 +135,20 @@ def test_every_response_carries_a_request_id(client):
     assert len(forged.headers["X-Request-ID"]) == 32  # replaced, not echoed into the logs
 
 
+def test_a_request_refused_before_its_view_still_carries_a_request_id(client, limited_app):
+    """CSRFProtect refuses in a before_request hook that runs before ours would have."""
+    refused = client.post("/start", data={"name": "张三", "unit": "S01C01"},
+                          headers={"X-Request-ID": "nginx-5b3d7e2a"})
+    assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
+    assert refused.headers["X-Request-ID"] == "nginx-5b3d7e2a"
+    assert len(client.post("/start").headers["X-Request-ID"]) == 32
+    limited = limited_app.test_client()
+    form = {"csrf_token": csrf_token(limited, "/auth/login"), "username": "x", "password": "y"}
+    answers = [limited.post("/auth/login", data=form) for _ in range(11)]
+    assert answers[-1].status_code == 429
+    assert len(answers[-1].headers["X-Request-ID"]) == 32
+
+
 @pytest.fixture
 def sqlite_app(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
