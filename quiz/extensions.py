@@ -73,7 +73,26 @@ def register_extensions(app: Flask) -> None:
     app.context_processor(lambda: {"current_user": current_user})
     csrf.init_app(app)
     limiter.init_app(app)
+    drop_idle_limiter_hook(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _tune_sqlite)
             take_turns(db.engine, db.session)
+
+
+def drop_idle_limiter_hook(app: Flask) -> None:
+    """Take Flask-Limiter's before_request check off every request when it has nothing to check.
+
+    That hook applies the limits that are not on a view: default, application, meta and
+    blueprint limits. A view's own ``@limiter.limit`` is checked by its decorator whatever the
+    hook does. This app sets only the latter, and the hook cost every request about 0.1 ms, a
+    tenth of the paper page's CPU (bench/results-load.md). Should one of the others be set
+    (RATELIMIT_DEFAULT, say), the hook stays.
+    """
+    manager = limiter.limit_manager
+    # Private names: Flask-Limiter offers no public way to ask whether such limits exist.
+    if (manager._default_limits or manager._application_limits or limiter._meta_limits
+            or manager._blueprint_limits):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]

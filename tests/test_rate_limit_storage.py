@@ -1,13 +1,15 @@
-"""The in-memory rate-limit storage: same counting as limits' own, no thread per hit."""
+"""The rate limiter: its in-memory storage (same counting as limits' own, no thread per hit),
+and which of its checks run on a request."""
 import time
 
 from limits import parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from quiz import rate_limit_storage
+from quiz import create_app, rate_limit_storage
 from quiz.extensions import limiter
 from quiz.rate_limit_storage import SweptMemoryStorage
+from tests.conftest import csrf_token
 
 
 def settled(storage: MemoryStorage) -> MemoryStorage:
@@ -58,3 +60,23 @@ def test_expired_counts_are_swept_at_most_once_a_second():
     storage._next_sweep = time.monotonic() - rate_limit_storage.SWEEP_EVERY_SECONDS  # a second on
     storage.incr("paper/new", 60)
     assert "paper/older" not in storage.storage and storage.storage["paper/new"] == 2
+
+
+def test_views_keep_their_limits_without_the_limiters_request_hook(limited_app):
+    assert limiter._check_request_limit not in limited_app.before_request_funcs[None]
+    client = limited_app.test_client()
+    form = {"csrf_token": csrf_token(client, "/auth/login"), "username": "nobody",
+            "password": "a-wrong-guess"}
+    statuses = [client.post("/auth/login", data=form).status_code for _ in range(11)]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429  # "10 per minute" on the login
+
+
+def test_an_app_wide_limit_keeps_the_limiters_request_hook(app, demo, monkeypatch):
+    manager = limiter.limit_manager
+    # The limiter is one object for every app the tests build: put its defaults back after.
+    monkeypatch.setattr(manager, "_default_limits", manager._default_limits)
+    limited = create_app({**app.config, "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_DEFAULT": "2 per minute"})
+    assert limiter._check_request_limit in limited.before_request_funcs[None]
+    client = limited.test_client()
+    assert [client.get("/board/").status_code for _ in range(3)] == [200, 200, 429]
