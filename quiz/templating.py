@@ -1,9 +1,10 @@
-"""Template helpers: cache-busting static URLs and Chinese number formats."""
+"""Template helpers: cache-busting static URLs, CSRF tokens and Chinese number formats."""
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from quiz.timeutil import local_time
 
@@ -27,6 +28,34 @@ def asset(filename: str) -> str:
         path = str(Path(current_app.static_folder) / filename)
         url = urls[key] = url_for("static", filename=filename, v=_file_version(path, 0.0))
     return url
+
+
+MAX_REMEMBERED_TOKENS = 10_000  # a few MB at most; forgotten all at once beyond it
+
+
+def csrf_token() -> str:
+    """Flask-WTF's signed CSRF token, signed once per worker for each person's secret.
+
+    Flask-WTF signs the secret in the session anew on every page, with the time: 0.04-0.07 ms
+    of the paper page's CPU (bench/results-load.md). With no time limit on tokens
+    (WTF_CSRF_TIME_LIMIT = None) every signature of a secret is equally valid, so the first
+    one is handed out again. With a time limit, each page gets a fresh one as before.
+    """
+    config = current_app.config
+    field = config["WTF_CSRF_FIELD_NAME"]
+    if field in g or config["WTF_CSRF_TIME_LIMIT"] is not None or field not in session:
+        return generate_csrf()
+    secret_key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    signed = current_app.extensions.setdefault("signed_csrf_tokens", {})
+    token = signed.get((secret_key, session[field]))
+    if token is not None:
+        setattr(g, field, token)  # where generate_csrf() and Flask-WTF's forms look first
+        return token
+    token = generate_csrf()
+    if len(signed) >= MAX_REMEMBERED_TOKENS:
+        signed.clear()
+    signed[(secret_key, session[field])] = token
+    return token
 
 
 def percent(fraction: float) -> str:
@@ -62,6 +91,8 @@ def local_date(moment) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals["asset"] = asset
+    app.jinja_env.globals.update(asset=asset, csrf_token=csrf_token)
+    # Flask-WTF also hands its own csrf_token to every template; a later processor wins.
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     app.jinja_env.filters.update(percent=percent, duration=duration, mask_name=mask_name,
                                  local_datetime=local_datetime, local_date=local_date)

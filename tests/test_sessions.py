@@ -1,9 +1,11 @@
-"""The session cookie: checked once per worker while it stays the same, never trusted longer."""
+"""The session cookie and the CSRF token signed from it: each worked out once per worker while
+it stays the same, never trusted longer."""
 import time
 
 from flask import request
 from itsdangerous import URLSafeTimedSerializer
 
+from tests.conftest import CSRF_PATTERN
 from tests.test_play import attempt_token, start
 
 
@@ -54,3 +56,36 @@ def test_each_request_gets_its_own_copy_of_a_remembered_session(app):
             sessions.append(app.session_interface.open_session(app, request))
     sessions[0]["_flashes"].append(("message", "另一条"))  # as flask.flash() does
     assert sessions[1]["_flashes"] == [("message", "已保存")]
+
+
+def page_token(client, path: str) -> str:
+    return CSRF_PATTERN.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def save(client, paper: str, token: str) -> int:
+    return client.post(f"/a/{paper}/save", data={"csrf_token": token},
+                       headers={"X-Requested-With": "fetch"}).status_code
+
+
+def test_the_csrf_token_is_signed_once_and_stays_valid(client, app, demo, monkeypatch):
+    paper = attempt_token(start(client))
+    first = page_token(client, f"/a/{paper}")
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 60)  # Flask-WTF would sign anew, later
+    assert page_token(client, f"/a/{paper}") == first
+    assert save(client, paper, first) == 200
+    app.secret_key = app.config["SECRET_KEY"] = "a-new-key"  # sessions and tokens start again
+    client.delete_cookie("session")
+    paper = attempt_token(start(client, name="李四"))
+    renewed = page_token(client, f"/a/{paper}")
+    assert renewed != first and save(client, paper, renewed) == 200
+
+
+def test_with_a_time_limit_every_page_gets_a_fresh_csrf_token(client, app, demo, monkeypatch):
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    paper = attempt_token(start(client))
+    first = page_token(client, f"/a/{paper}")
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 60)
+    later = page_token(client, f"/a/{paper}")
+    assert later != first and save(client, paper, later) == 200
