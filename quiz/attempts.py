@@ -23,6 +23,7 @@ from quiz.models import (
 )
 from quiz.paper_rows import Paper
 from quiz.papers import draw_questions, record_draws, shuffled_option_keys
+from quiz.prepared import Prepared
 from quiz.timeutil import as_utc, local_day, utcnow
 
 
@@ -139,6 +140,8 @@ def finish_attempt(attempt: Attempt | Paper, answers: dict[int, list[str]] | Non
     duration_ms = int((ended - as_utc(attempt.started_at)).total_seconds() * 1000)
     # The session's own connection, used directly: the session's work per statement came to
     # 0.1-0.2 ms of the submission's 2.2 (bench/results-load.md). Same transaction as before.
+    # The claim, the first write, goes through SQLAlchemy (on SQLite it takes the writer's
+    # turn); the rest run on the driver's cursor (quiz.prepared).
     connection = db.session.connection()
     claimed = connection.execute(_CLAIM_AND_GRADE, {
         "attempt_id": attempt.id, "new_was_timed_out": now >= deadline, "new_submitted_at": ended,
@@ -147,7 +150,7 @@ def finish_attempt(attempt: Attempt | Paper, answers: dict[int, list[str]] | Non
     if claimed.rowcount != 1:
         db.session.rollback()  # also expires an ORM attempt, so it reads the claimed row again
         return SubmitOutcome(counted=False, late=False)
-    connection.execute(_GRADE_ITEMS, graded)
+    _GRADE_ITEMS.execute_many(connection, graded)
     first, deltas = _record_standing(connection, attempt, campaign.pass_mark, score, duration_ms,
                                      ended)
     add_to_counter(UnitTally, {"campaign_id": attempt.campaign_id, "unit_id": attempt.unit_id},
@@ -199,19 +202,20 @@ def _record_standing(connection: Connection, attempt: Attempt | Paper, pass_mark
     Returns whether it was their first paper and the deltas for the unit's totals.
     """
     person = {"campaign_id": attempt.campaign_id, "participant_id": attempt.participant_id}
-    row = connection.execute(_STANDING_OF, person).one_or_none()
-    if row is None:
+    rows = _STANDING_OF.execute(connection, person).rows
+    if not rows:
         new, deltas = next_standing(Standing(), score, attempt.max_score, duration_ms,
                                     submitted_at, pass_mark)
         if insert_unless_present(ParticipantStanding, tuple(person),
                                  {**person, "unit_id": attempt.unit_id, **vars(new)}, connection):
             return True, deltas
         # The person's other tab created it a moment ago: add to that one.
-        row = connection.execute(_STANDING_OF, person).one()
-    old = Standing(*row[1:])
+        rows = _STANDING_OF.execute(connection, person).rows
+    standing_id, *figures = rows[0]
+    old = Standing(*figures)
     new, deltas = next_standing(old, score, attempt.max_score, duration_ms, submitted_at,
                                 pass_mark)
-    connection.execute(_UPDATE_STANDING, {"standing_id": row.id, **{
+    _UPDATE_STANDING.execute(connection, {"standing_id": standing_id, **{
         f"new_{name}": value for name, value in vars(new).items()}})
     return old.attempts_count == 0, deltas
 
@@ -227,13 +231,14 @@ _CLAIM_AND_GRADE = (
             **{name: bindparam(f"new_{name}") for name in (
                 "was_timed_out", "submitted_at", "duration_ms", "score", "correct_count",
                 "is_passed")}))
-_GRADE_ITEMS = _items.update().where(_items.c.id == bindparam("item_id")).values(
+_GRADE_ITEMS = Prepared(_items.update().where(_items.c.id == bindparam("item_id")).values(
     chosen=bindparam("new_chosen"), points_awarded=bindparam("new_points"),
-    is_correct=bindparam("new_correct"))
-_STANDING_OF = (
+    is_correct=bindparam("new_correct")))
+_STANDING_OF = Prepared(
     db.select(_standings.c.id, *[_standings.c[field.name] for field in fields(Standing)])
     .where(_standings.c.campaign_id == bindparam("campaign_id"),
            _standings.c.participant_id == bindparam("participant_id"))
     .with_for_update())
-_UPDATE_STANDING = _standings.update().where(_standings.c.id == bindparam("standing_id")).values(
-    {field.name: bindparam(f"new_{field.name}") for field in fields(Standing)})
+_UPDATE_STANDING = Prepared(
+    _standings.update().where(_standings.c.id == bindparam("standing_id")).values(
+        {field.name: bindparam(f"new_{field.name}") for field in fields(Standing)}))

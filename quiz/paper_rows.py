@@ -5,22 +5,20 @@ with one prepared statement costs a fraction of loading the ORM's object graph, 
 question wording comes from memory (quiz.question_content). ``Paper`` has the attribute names
 of ``Attempt`` that grading and the time rules use, so those work on either.
 
-The statement runs on a pooled DBAPI connection of its own, with SQLAlchemy's conversions of
-the values but not its session: the paper page cost 1.24 ms of CPU in process with the
-session's read and 1.0 ms with this one (bench/results-load.md). Callers read the paper before
-they write anything; the writes go through the session as everywhere else.
+The statement (quiz.prepared) runs on a pooled DBAPI connection of its own, with SQLAlchemy's
+conversions of the values but not its session: the paper page cost 1.24 ms of CPU in process
+with the session's read and 1.0 ms with this one (bench/results-load.md). Callers read the
+paper before they write anything; the writes go through the session's connection.
 """
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, AttemptStatus, Campaign, Participant
+from quiz.prepared import Prepared
 from quiz.question_content import QuestionContent, question_contents
 
 _attempts, _items = Attempt.__table__, AttemptQuestion.__table__
@@ -28,7 +26,7 @@ _participants, _campaigns = Participant.__table__, Campaign.__table__
 
 # Built once: a statement built per request costs more than running it. One statement finds
 # the paper, checks its owner and brings its campaign's rules and its questions, a row each.
-_PAPER = (
+_PAPER = Prepared(
     db.select(_attempts.c.id, _attempts.c.token, _attempts.c.campaign_id,
               _attempts.c.participant_id, _attempts.c.unit_id, _attempts.c.status,
               _attempts.c.started_at, _attempts.c.deadline_at, _attempts.c.max_score,
@@ -87,35 +85,6 @@ class Paper:
         return self.status is AttemptStatus.SUBMITTED
 
 
-@dataclass(frozen=True)
-class _CompiledPaper:
-    """_PAPER as one dialect's SQL, with the conversions SQLAlchemy would apply to its rows."""
-
-    sql: str
-    positions: tuple[str, ...] | None  # parameter names in order, for positional paramstyles
-    processors: tuple[Callable[[Any], Any] | None, ...]
-    # psycopg begins a transaction before a SELECT, and the pool's return rolls it back: two
-    # round trips more than the read. sqlite3 begins one only before a write.
-    read_in_autocommit: bool
-
-    @classmethod
-    def for_dialect(cls, dialect: Dialect) -> "_CompiledPaper":
-        compiled = _PAPER.compile(dialect=dialect)
-        return cls(str(compiled), tuple(compiled.positiontup or ()) or None, tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in _PAPER.selected_columns), dialect.name != "sqlite")
-
-    def parameters(self, values: dict[str, str]):
-        return [values[name] for name in self.positions] if self.positions else values
-
-    def convert(self, row) -> tuple:
-        return tuple([value if process is None or value is None else process(value)
-                      for process, value in zip(self.processors, row, strict=True)])
-
-
-_compiled_papers: dict[tuple[str, str], _CompiledPaper] = {}
-
-
 def _paper_rows(values: dict[str, str]) -> list[tuple] | None:
     """The paper's rows read on a pooled connection of their own; None if that failed."""
     engine = db.engine
@@ -123,21 +92,22 @@ def _paper_rows(values: dict[str, str]) -> list[tuple] | None:
     if isinstance(engine.pool, (SingletonThreadPool, StaticPool)):
         return None
     dialect = engine.dialect
-    key = (dialect.name, dialect.driver)
-    compiled = _compiled_papers.get(key) or _compiled_papers.setdefault(
-        key, _CompiledPaper.for_dialect(dialect))
+    compiled = _PAPER.compiled_for(dialect)
+    # psycopg begins a transaction before a SELECT, and the pool's return rolls it back: two
+    # round trips more than the read. sqlite3 begins one only before a write.
+    read_in_autocommit = dialect.name != "sqlite"
     try:
         connection = engine.raw_connection()
     except dialect.loaded_dbapi.Error:
         return None
     try:
-        if compiled.read_in_autocommit:
+        if read_in_autocommit:
             dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
         cursor = connection.cursor()
         cursor.execute(compiled.sql, compiled.parameters(values))
         rows = cursor.fetchall()
         cursor.close()
-        if compiled.read_in_autocommit:
+        if read_in_autocommit:
             dialect.reset_isolation_level(connection.dbapi_connection)
     except dialect.loaded_dbapi.Error:
         # A dropped connection (a restarted server): discard it and let the session's read
@@ -154,7 +124,7 @@ def paper_of(token: str, person_token: str) -> Paper | None:
     values = {"token": token, "person": person_token}
     rows = _paper_rows(values)
     if rows is None:
-        rows = db.session.execute(_PAPER, values).all()
+        rows = db.session.execute(_PAPER.statement, values).all()
     if not rows:  # no such paper, or another person's (every paper has questions)
         return None
     contents = question_contents([row[-1] for row in rows])
