@@ -310,7 +310,7 @@ def test_a_paper_read_on_its_own_connection_converts_values_as_the_session_does(
     save_answers(paper_of(attempt.token, participant.token), {1: [first_key]})
     db.session.commit()
     values = {"token": attempt.token, "person": participant.token}
-    through_session = [tuple(row) for row in db.session.execute(_PAPER, values)]
+    through_session = [tuple(row) for row in db.session.execute(_PAPER.statement, values)]
     on_its_own = _paper_rows(values)
     assert on_its_own == through_session and len(on_its_own) == len(attempt.questions)
     first = on_its_own[0]
