@@ -57,13 +57,26 @@ def app(tmp_path):
 
 
 @pytest.fixture
-def limited_app(app):
-    """The same database with the rate limits on, as in production; its engine is closed after."""
-    limited = create_app({**app.config, "RATELIMIT_ENABLED": True})
-    yield limited
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()  # else its pooled connections are collected unclosed, at random later
+def limited_app_with(app):
+    """Builds apps on the same database with the rate limits on, as in production, and other
+    settings given; their engines are closed after, else PostgreSQL's connections are collected
+    unclosed during some later test, and fail it (filterwarnings = error)."""
+    built = []
+
+    def build(**settings):
+        built.append(create_app({**app.config, "RATELIMIT_ENABLED": True, **settings}))
+        return built[-1]
+
+    yield build
+    for limited in built:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def limited_app(limited_app_with):
+    return limited_app_with()
 
 
 @pytest.fixture

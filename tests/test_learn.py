@@ -483,23 +483,15 @@ def db_rows(app, statement):
         return [tuple(row) for row in db.session.execute(statement)]
 
 
-def test_practice_answers_are_limited_per_phone_not_per_address(app, ctx):
-    from quiz import create_app
-
+def test_practice_answers_are_limited_per_phone_not_per_address(limited_app, ctx):
     factories.make_bank(singles=2, multiples=0, judges=0)
-    limited = create_app({**app.config, "RATELIMIT_ENABLED": True})
-    first, second = limited.test_client(), limited.test_client()  # one NAT address
-    try:
-        screen = practice_screen(first, limited)
-        statuses = [answer(first, screen, screen.right).status_code for _ in range(61)]
-        assert statuses[:60] == [302] * 60 and statuses[60] == 429
-        assert "操作太频繁了" in answer(first, screen, screen.right).get_data(as_text=True)
-        other = practice_screen(second, limited)
-        assert answer(second, other, other.right).status_code == 302
-    finally:
-        with limited.app_context():
-            db.session.remove()
-            db.engine.dispose()  # its own engine: else PostgreSQL keeps the connections
+    first, second = limited_app.test_client(), limited_app.test_client()  # one NAT address
+    screen = practice_screen(first, limited_app)
+    statuses = [answer(first, screen, screen.right).status_code for _ in range(61)]
+    assert statuses[:60] == [302] * 60 and statuses[60] == 429
+    assert "操作太频繁了" in answer(first, screen, screen.right).get_data(as_text=True)
+    other = practice_screen(second, limited_app)
+    assert answer(second, other, other.right).status_code == 302
 
 
 def test_learning_is_linked_from_the_quiz_pages(client, app, demo):

@@ -6,7 +6,7 @@ from limits import parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from quiz import create_app, rate_limit_storage
+from quiz import rate_limit_storage
 from quiz.extensions import limiter
 from quiz.rate_limit_storage import SweptMemoryStorage
 from tests.conftest import csrf_token
@@ -71,12 +71,11 @@ def test_views_keep_their_limits_without_the_limiters_request_hook(limited_app):
     assert statuses[:10] == [400] * 10 and statuses[10] == 429  # "10 per minute" on the login
 
 
-def test_an_app_wide_limit_keeps_the_limiters_request_hook(app, demo, monkeypatch):
+def test_an_app_wide_limit_keeps_the_limiters_request_hook(limited_app_with, demo, monkeypatch):
     manager = limiter.limit_manager
     # The limiter is one object for every app the tests build: put its defaults back after.
     monkeypatch.setattr(manager, "_default_limits", manager._default_limits)
-    limited = create_app({**app.config, "RATELIMIT_ENABLED": True,
-                          "RATELIMIT_DEFAULT": "2 per minute"})
+    limited = limited_app_with(RATELIMIT_DEFAULT="2 per minute")
     assert limiter._check_request_limit in limited.before_request_funcs[None]
     client = limited.test_client()
     assert [client.get("/board/").status_code for _ in range(3)] == [200, 200, 429]
