@@ -1,5 +1,6 @@
 """Error pages in plain Chinese (JSON for API and fetch calls), and response headers."""
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -41,7 +42,11 @@ def handle_http_error(error: HTTPException):
     # and the limiter's own descriptions are English and technical, so they are replaced.
     described = error.description or ""
     is_chinese = any("\u4e00" <= char <= "\u9fff" for char in described)
-    return render_error(code, described if is_chinese else default)
+    response = make_response(render_error(code, described if is_chinese else default))
+    if isinstance(error, RateLimitExceeded):
+        # After the limit's whole window the count has surely started again.
+        response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
+    return response
 
 
 def handle_csrf_error(_error: CSRFError):

@@ -62,13 +62,25 @@ def test_expired_counts_are_swept_at_most_once_a_second():
     assert "paper/older" not in storage.storage and storage.storage["paper/new"] == 2
 
 
-def test_views_keep_their_limits_without_the_limiters_request_hook(limited_app):
-    assert limiter._check_request_limit not in limited_app.before_request_funcs[None]
-    client = limited_app.test_client()
+def eleven_wrong_logins(app):
+    client = app.test_client()
     form = {"csrf_token": csrf_token(client, "/auth/login"), "username": "nobody",
             "password": "a-wrong-guess"}
-    statuses = [client.post("/auth/login", data=form).status_code for _ in range(11)]
+    return [client.post("/auth/login", data=form) for _ in range(11)]
+
+
+def test_views_keep_their_limits_without_the_limiters_request_hook(limited_app):
+    assert limiter._check_request_limit not in limited_app.before_request_funcs[None]
+    statuses = [response.status_code for response in eleven_wrong_logins(limited_app)]
     assert statuses[:10] == [400] * 10 and statuses[10] == 429  # "10 per minute" on the login
+
+
+def test_a_refusal_says_when_to_come_back_and_other_answers_carry_no_limit_headers(limited_app):
+    responses = eleven_wrong_logins(limited_app)
+    assert not [name for name, _value in responses[0].headers if name.startswith("X-RateLimit")]
+    refused = responses[10]
+    assert refused.headers["Retry-After"] == "60"  # the login's window: a minute
+    assert "操作太频繁了" in refused.get_data(as_text=True)
 
 
 def test_an_app_wide_limit_keeps_the_limiters_request_hook(limited_app_with, demo, monkeypatch):
