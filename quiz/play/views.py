@@ -225,7 +225,7 @@ def own_attempt(token: str) -> Attempt:
 
 
 @bp.route("/a/<token>")
-@limiter.exempt  # reads one's own paper: no limit applies, and looking for one cost ~0.03 ms
+@limiter.exempt  # one's own paper: no limit, not even an app-wide one (RATELIMIT_DEFAULT)
 def attempt(token: str):
     """The paper: one question per screen with scripts, the whole form without."""
     attempt = own_paper(token)
