@@ -67,13 +67,15 @@ def test_a_driver_error_comes_back_as_sqlalchemys(attempt):
 def test_a_dropped_connection_is_replaced(app, attempt):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("a database server drops connections; a SQLite file does not")
+    attempt_id = attempt.id  # read now: reading it later would load it on the dead connection,
+    # and SQLAlchemy's own statement would find the connection lost before ours did
     connection = db.session.connection()
     backend = connection.scalar(text("SELECT pg_backend_pid()"))
     with create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool).connect() \
             as other:
         assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
     with pytest.raises(exc.OperationalError) as raised:
-        CLOSE.execute(connection, {"attempt_id": attempt.id})
+        CLOSE.execute(connection, {"attempt_id": attempt_id})
     assert raised.value.connection_invalidated and connection.invalidated  # not given back
     db.session.rollback()
     assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
