@@ -47,6 +47,8 @@ WORK = BENCH / "work" / "load"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+from scenario import fresh_rate_limit_counters  # noqa: E402  (bench/scenario.py)
+
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 SECRET_KEY = "bench-load-secret"
 # Prepared papers stay open for the whole benchmark (the contest's 150 s would expire while
@@ -65,8 +67,11 @@ def pg_url(schema: str) -> str:
 def make_app(url: str, rate_limits: bool = False):
     """The app in this process; preparing papers goes around the rate limits, measuring not."""
     from quiz import create_app
-    return create_app({"SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": url,
-                       "RATELIMIT_ENABLED": rate_limits, "TESTING": False})
+    settings = {"SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": url,
+                "RATELIMIT_ENABLED": rate_limits, "TESTING": False}
+    if rate_limits:
+        settings["RATELIMIT_STORAGE_URI"] = fresh_rate_limit_counters(WORK / "in-process.limits")
+    return create_app(settings)
 
 
 def pristine_sqlite(rebuild: bool) -> Path:
@@ -263,7 +268,9 @@ class Server:
         self.name, self.port = name, free_port()
         self.log = WORK / f"{name}.log"
         environment = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
-                       "BIND": f"127.0.0.1:{self.port}", **(env or {})}
+                       "BIND": f"127.0.0.1:{self.port}",
+                       "RATELIMIT_STORAGE_URI": fresh_rate_limit_counters(WORK / f"{name}.limits"),
+                       **(env or {})}
         self.process = subprocess.Popen(
             [GUNICORN, "-c", "python:quiz.gunicorn_conf", *extra_args, app_spec], cwd=ROOT,
             env=environment, stdout=self.log.open("w"), stderr=subprocess.STDOUT,

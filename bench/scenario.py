@@ -259,6 +259,13 @@ def worker_pids(master: int) -> list[int]:
         return pids
 
 
+def fresh_rate_limit_counters(path: Path) -> str:
+    """The URI of an empty rate-limit file for one server, not the instance folder's."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"shared-file://{path.resolve()}"
+
+
 class Gunicorn:
     """Our app under `gunicorn -c python:quiz.gunicorn_conf wsgi:app` on a free port."""
 
@@ -266,7 +273,8 @@ class Gunicorn:
                  threads: int | None = None, secret_key: str = SECRET_KEY):
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret_key,
-               "BIND": f"127.0.0.1:{self.port}", "PROXY_HOPS": "1"}
+               "BIND": f"127.0.0.1:{self.port}", "PROXY_HOPS": "1",
+               "RATELIMIT_STORAGE_URI": fresh_rate_limit_counters(log.with_suffix(".limits"))}
         if workers:
             env["WEB_WORKERS"] = str(workers)
         if threads:

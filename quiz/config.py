@@ -55,8 +55,9 @@ class Config:
     # The cookie is sent again only when the session changes: 400 days from the first visit
     # outlast the campaign, and re-signing it on every page cost a fifth of a light request.
     SESSION_REFRESH_EACH_REQUEST = False
-    # One server keeps its counters in memory (quiz/rate_limit_storage.py); several share Redis.
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "swept-memory://")
+    # Several application servers share their rate-limit counters in Redis; without REDIS_URL
+    # the workers of one machine share a file in the instance folder (quiz/rate_limit_storage.py).
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or os.environ.get("RATELIMIT_STORAGE_URI", "")
     # No X-RateLimit-* headers on each limited response: no page or phone reads them, working
     # them out cost a submission about 0.2 ms in process, and with Redis they take more round
     # trips. A refusal still says when to come back (Retry-After, quiz.errors).

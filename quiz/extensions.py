@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
-from quiz import rate_limit_storage  # noqa: F401  (registers swept-memory://)
+from quiz.rate_limit_storage import shared_file_uri  # also registers shared-file://
 from quiz.sqlite_writer import take_turns
 
 
@@ -72,6 +72,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     app.context_processor(lambda: {"current_user": current_user})
     csrf.init_app(app)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = shared_file_uri(
+            str(Path(app.instance_path) / "rate-limits.sqlite3"))
     limiter.init_app(app)
     drop_idle_limiter_hook(app)
     with app.app_context():

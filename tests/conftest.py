@@ -1,7 +1,13 @@
-"""Fixtures: a fresh app and database per test, a logged-in client, a live server."""
+"""Fixtures: a fresh app and database per test, a logged-in client, a live server, and the
+app under gunicorn on a database prepared like production."""
+import importlib.util
 import os
 import re
+import subprocess
+import sys
 import threading
+import uuid
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -9,7 +15,14 @@ from werkzeug.serving import make_server
 from quiz import create_app
 from quiz.extensions import db
 from quiz.models import Question
+from quiz.rate_limit_storage import shared_file_uri
 from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+# bench/scenario.py: its simulated phones (stdlib HTTP clients) and gunicorn runner.
+_spec = importlib.util.spec_from_file_location("bench_scenario", ROOT / "bench" / "scenario.py")
+scenario = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(scenario)
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 _prepared_urls: set[str] = set()
@@ -42,6 +55,7 @@ def app(tmp_path):
         "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
         "RATELIMIT_ENABLED": False, "EXPORT_FOLDER": str(tmp_path / "exports"),
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "RATELIMIT_STORAGE_URI": shared_file_uri(str(tmp_path / "rate-limits.sqlite3")),
         "LEADERBOARD_CACHE_SECONDS": 0,  # tests read the board right after each submission
     })
     with app.app_context():
@@ -158,3 +172,39 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def served_database(tmp_path):
+    """A migrated database of its own for a gunicorn server, with a small bank and the demo
+    units: a temp SQLite file, or a fresh PostgreSQL schema when TEST_DATABASE_URL is set."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    schema = None
+    if not base:
+        url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
+    else:
+        if base.startswith("postgresql://"):
+            base = "postgresql+psycopg://" + base.removeprefix("postgresql://")
+        schema = f"served_{uuid.uuid4().hex[:10]}"
+        scenario.pg_reset_schema(base, schema)
+        url = scenario.pg_schema_url(base, schema)
+    try:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "scenario.py"), "prepare",
+                        "--url", url, "--small-bank"], cwd=ROOT, check=True,
+                       capture_output=True, timeout=180)
+        yield url
+    finally:
+        if schema:
+            scenario.pg_reset_schema(base, schema, drop_only=True)
+
+
+@pytest.fixture
+def gunicorn_server(served_database, tmp_path):
+    """The app under `gunicorn -c python:quiz.gunicorn_conf` with two workers, behind one proxy
+    hop (X-Forwarded-For gives each phone its address)."""
+    gunicorn = scenario.Gunicorn(served_database, tmp_path / "gunicorn.log", workers=2)
+    try:
+        gunicorn.wait_ready()
+        yield gunicorn
+    finally:
+        gunicorn.stop()

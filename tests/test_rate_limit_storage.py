@@ -1,65 +1,110 @@
-"""The rate limiter: its in-memory storage (same counting as limits' own, no thread per hit),
-and which of its checks run on a request."""
+"""The rate limiter: counters that every worker on a machine shares (a SQLite file of their
+own, quiz/rate_limit_storage.py), and which of its checks run on a request."""
+import multiprocessing
+import sqlite3
 import time
 
 from limits import parse
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from quiz import rate_limit_storage
+from quiz import create_app
 from quiz.extensions import limiter
-from quiz.rate_limit_storage import SweptMemoryStorage
-from tests.conftest import csrf_token
+from quiz.rate_limit_storage import SharedFileStorage, shared_file_uri
+from tests.conftest import CSRF_PATTERN, csrf_token, scenario
 
 
-def settled(storage: MemoryStorage) -> MemoryStorage:
-    """Let the timer every MemoryStorage starts when it is built run out."""
-    storage.timer.join()
-    return storage
+def storage_in(tmp_path) -> SharedFileStorage:
+    return storage_from_string(shared_file_uri(str(tmp_path / "limits" / "counters.sqlite3")))
 
 
-def test_the_app_counts_in_the_swept_storage(limited_app):
-    with limited_app.app_context():
-        assert isinstance(limiter.storage, SweptMemoryStorage)
-    assert isinstance(storage_from_string("swept-memory://"), SweptMemoryStorage)
+def test_the_app_counts_in_a_file_of_the_instance_folder_unless_given_redis():
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": ""})
+    assert isinstance(limiter.storage, SharedFileStorage)
+    assert limiter.storage.path == f"{app.instance_path}/rate-limits.sqlite3"
+    create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"})
+    assert type(limiter.storage).__name__ == "RedisStorage"
 
 
-def test_hits_start_no_thread():
-    storage = settled(SweptMemoryStorage())
-    timer = storage.timer
-    for number in range(50):
-        storage.incr(f"paper/{number}", 60)
-    assert storage.timer is timer and not timer.is_alive()
-
-
-def test_limits_own_storage_starts_a_thread_after_a_hit():
-    # The behaviour the class above replaces: if limits stops doing this, it can be retired.
-    storage = settled(MemoryStorage())
-    timer = storage.timer
-    storage.incr("paper/1", 60)
-    assert storage.timer is not timer
-
-
-def test_a_limit_is_enforced_as_before():
-    limiter_strategy = FixedWindowRateLimiter(settled(SweptMemoryStorage()))
+def test_two_workers_count_against_one_limit(tmp_path):
+    # Two storages on one file are what two gunicorn workers hold.
+    first, second = storage_in(tmp_path), storage_in(tmp_path)
     twenty_a_minute = parse("20/minute")
-    allowed = [limiter_strategy.hit(twenty_a_minute, "paper", "abc") for _ in range(21)]
-    assert allowed == [True] * 20 + [False]
-    assert limiter_strategy.hit(twenty_a_minute, "paper", "def")  # another paper, its own count
+    allowed = [FixedWindowRateLimiter(storage).hit(twenty_a_minute, "login", "203.0.113.7")
+               for _ in range(11) for storage in (first, second)]
+    assert allowed == [True] * 20 + [False, False]
+    assert FixedWindowRateLimiter(first).hit(twenty_a_minute, "login", "203.0.113.8")  # its own
 
 
-def test_expired_counts_are_swept_at_most_once_a_second():
-    storage = settled(SweptMemoryStorage())
-    storage.incr("paper/old", 0.01)  # the first hit sweeps; the next may not for a second
+def _hit_many(uri: str, times: int, results) -> None:
+    storage = storage_from_string(uri)
+    results.put([storage.incr("paper/1", 60) for _ in range(times)])
+
+
+def test_processes_hitting_at_once_each_get_a_different_count(tmp_path):
+    """No two hits see the same total, so no two requests both take the last free place; a
+    forked worker opens its own connection rather than using its parent's."""
+    storage = storage_in(tmp_path)
+    storage.incr("paper/1", 60)  # the parent holds a connection when it forks
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_hit_many, args=(shared_file_uri(storage.path), 200, results))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    counts = [count for _ in workers for count in results.get(timeout=60)]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert sorted(counts) == list(range(2, 802))
+    assert storage.get("paper/1") == 801
+
+
+def test_a_window_that_has_ended_starts_again(tmp_path):
+    storage = storage_in(tmp_path)
+    assert [storage.incr("paper/1", 0.05) for _ in range(3)] == [1, 2, 3]
+    first_expiry = storage.get_expiry("paper/1")
+    time.sleep(0.06)
+    assert storage.get("paper/1") == 0  # ended: read as absent
+    assert storage.incr("paper/1", 60) == 1
+    assert storage.get_expiry("paper/1") > first_expiry + 59
+
+
+def test_an_unknown_key_has_no_hits_and_ends_now(tmp_path):
+    storage = storage_in(tmp_path)
+    before = time.time()
+    assert storage.get("nobody") == 0
+    assert before <= storage.get_expiry("nobody") <= time.time()
+    assert storage.check()
+
+
+def test_ended_windows_are_swept_at_most_once_a_minute(tmp_path):
+    storage = storage_in(tmp_path)
+    storage.incr("paper/old", 0.01)  # the first hit sweeps; the next may not for a minute
     time.sleep(0.02)
     storage.incr("paper/new", 60)
-    assert "paper/old" in storage.storage  # expired, but not swept yet
-    assert storage.get("paper/old") == 0  # and read as absent all the same
-    storage.incr("paper/older", 0.01)
-    time.sleep(0.02)
-    storage._next_sweep = time.monotonic() - rate_limit_storage.SWEEP_EVERY_SECONDS  # a second on
+
+    def keys():
+        with sqlite3.connect(storage.path) as connection:
+            return {key for (key,) in connection.execute("SELECT key FROM counter")}
+
+    assert keys() == {"paper/old", "paper/new"}  # ended, not swept yet, and read as absent:
+    assert storage.get("paper/old") == 0
+    storage._next_sweep = time.time()  # a minute on
     storage.incr("paper/new", 60)
-    assert "paper/older" not in storage.storage and storage.storage["paper/new"] == 2
+    assert keys() == {"paper/new"} and storage.get("paper/new") == 2
+
+
+def test_clear_and_reset(tmp_path):
+    storage = storage_in(tmp_path)
+    for key in ("a", "b", "c"):
+        storage.incr(key, 60)
+    storage.clear("a")
+    assert storage.get("a") == 0 and storage.get("b") == 1
+    assert storage.reset() == 2
+    assert storage.get("b") == 0
 
 
 def eleven_wrong_logins(app):
@@ -91,3 +136,29 @@ def test_an_app_wide_limit_keeps_the_limiters_request_hook(limited_app_with, dem
     assert limiter._check_request_limit in limited.before_request_funcs[None]
     client = limited.test_client()
     assert [client.get("/board/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_under_gunicorn_both_workers_count_one_browsers_wrong_logins_together(gunicorn_server):
+    """Twenty wrong logins at once from one browser, taken by both workers: ten are answered,
+    ten refused. With a count in each worker's memory, each worker let ten through."""
+    stats, lock = scenario.Counter(), scenario.threading.Lock()
+    browser = scenario.Phone(gunicorn_server.port, "198.51.100.23", stats, lock)
+    _status, _location, page = browser.request("GET", "/auth/login")
+    form = [("csrf_token", CSRF_PATTERN.search(page).group(1)), ("username", "nobody"),
+            ("password", "a-wrong-guess")]
+    statuses = []
+
+    def wrong_login():
+        tab = scenario.Phone(gunicorn_server.port, browser.address, stats, lock)
+        tab.cookies = dict(browser.cookies)
+        status, _location, _text = tab._once("POST", "/auth/login", form, {})
+        tab.close()
+        with lock:
+            statuses.append(status)
+
+    tabs = [scenario.threading.Thread(target=wrong_login) for _ in range(20)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join(timeout=60)
+    assert sorted(statuses) == [400] * 10 + [429] * 10
