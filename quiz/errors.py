@@ -1,11 +1,14 @@
 """Error pages in plain Chinese (JSON for API and fetch calls), and response headers."""
+import math
+import time
+
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from quiz.extensions import db
+from quiz.extensions import db, limiter
 
 MESSAGES = {
     400: "请求的内容不正确，请返回上一页检查后重试。",
@@ -42,11 +45,28 @@ def handle_http_error(error: HTTPException):
     # and the limiter's own descriptions are English and technical, so they are replaced.
     described = error.description or ""
     is_chinese = any("\u4e00" <= char <= "\u9fff" for char in described)
-    response = make_response(render_error(code, described if is_chinese else default))
     if isinstance(error, RateLimitExceeded):
-        # After the limit's whole window the count has surely started again.
-        response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
-    return response
+        wait = seconds_until_allowed(error)
+        response = make_response(render_error(code, f"操作太频繁了，请{in_words(wait)}后再试。"))
+        response.headers["Retry-After"] = str(wait)
+        return response
+    return render_error(code, described if is_chinese else default)
+
+
+def seconds_until_allowed(error: RateLimitExceeded) -> int:
+    """Until the refused limit's window ends: the limiter knows when the count started."""
+    refused = limiter.current_limit
+    if refused is not None and refused.breached:
+        return max(1, math.ceil(refused.window.reset_time - time.time()))
+    return error.limit.limit.get_expiry()  # the whole window: surely over by then
+
+
+def in_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}秒"
+    if seconds < 3600:
+        return f"{math.ceil(seconds / 60)}分钟"
+    return f"{math.ceil(seconds / 3600)}小时"
 
 
 def handle_csrf_error(_error: CSRFError):

@@ -289,7 +289,7 @@ def test_paper_requests_are_limited_per_paper_not_per_address(demo, limited_app)
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
     limited_reply = first.post(f"/a/{tokens[0]}/save", data={"csrf_token": csrf},
                                headers={"X-Requested-With": "fetch"})
-    assert limited_reply.json["error"] == "操作太频繁了，请稍后再试。"
+    assert limited_reply.json["error"] == "操作太频繁了，请1分钟后再试。"
     other = second.post(f"/a/{tokens[1]}/save", data={"csrf_token": csrf_token(second, "/")},
                         headers={"X-Requested-With": "fetch"})
     assert other.status_code == 200

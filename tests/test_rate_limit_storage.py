@@ -4,11 +4,13 @@ import multiprocessing
 import sqlite3
 import time
 
+import pytest
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from quiz import create_app
+from quiz.errors import in_words
 from quiz.extensions import limiter
 from quiz.rate_limit_storage import SharedFileStorage, shared_file_uri
 from tests.conftest import CSRF_PATTERN, csrf_token, scenario
@@ -124,8 +126,25 @@ def test_a_refusal_says_when_to_come_back_and_other_answers_carry_no_limit_heade
     responses = eleven_wrong_logins(limited_app)
     assert not [name for name, _value in responses[0].headers if name.startswith("X-RateLimit")]
     refused = responses[10]
-    assert refused.headers["Retry-After"] == "60"  # the login's window: a minute
-    assert "操作太频繁了" in refused.get_data(as_text=True)
+    assert 58 <= int(refused.headers["Retry-After"]) <= 61  # the login's window: a minute
+    assert "操作太频繁了，请1分钟后再试。" in refused.get_data(as_text=True)
+
+
+def test_the_wait_counts_from_when_the_window_started(limited_app):
+    eleven_wrong_logins(limited_app)
+    with sqlite3.connect(limiter.storage.path) as counters:  # the first try was 31 s ago
+        counters.execute("UPDATE counter SET expires_at = ?", (time.time() + 29.5,))
+    refused = eleven_wrong_logins(limited_app)[0]
+    assert refused.status_code == 429
+    assert 29 <= int(refused.headers["Retry-After"]) <= 31
+    assert f"请{refused.headers['Retry-After']}秒后再试" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("seconds", "words"), [
+    (1, "1秒"), (59, "59秒"), (60, "1分钟"), (61, "2分钟"), (3599, "60分钟"), (3600, "1小时"),
+    (86400, "24小时")])
+def test_the_wait_in_words(seconds, words):
+    assert in_words(seconds) == words
 
 
 def test_an_app_wide_limit_keeps_the_limiters_request_hook(limited_app_with, demo, monkeypatch):
