@@ -58,6 +58,9 @@ class Config:
     # Several application servers share their rate-limit counters in Redis; without REDIS_URL
     # the workers of one machine share a file in the instance folder (quiz/rate_limit_storage.py).
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or os.environ.get("RATELIMIT_STORAGE_URI", "")
+    # If that storage fails (Redis restarting, a full disk), each worker counts in its own
+    # memory until it answers again, rather than every limited page failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # No X-RateLimit-* headers on each limited response: no page or phone reads them, working
     # them out cost a submission about 0.2 ms in process, and with Redis they take more round
     # trips. A refusal still says when to come back (Retry-After, quiz.errors).

@@ -181,3 +181,14 @@ def test_under_gunicorn_both_workers_count_one_browsers_wrong_logins_together(gu
     for tab in tabs:
         tab.join(timeout=60)
     assert sorted(statuses) == [400] * 10 + [429] * 10
+
+
+def test_with_its_storage_unreachable_the_limiter_counts_in_memory_and_pages_still_answer(
+        limited_app_with, monkeypatch):
+    # The limiter is one object for every app the tests build: whatever this test marks dead
+    # is put back after.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    limited = limited_app_with(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9")  # nothing listens
+    statuses = [response.status_code for response in eleven_wrong_logins(limited)]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429  # still throttled, in memory
+    assert limiter._storage_dead
