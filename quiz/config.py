@@ -57,7 +57,8 @@ class Config:
     SESSION_REFRESH_EACH_REQUEST = False
     # Several application servers share their rate-limit counters in Redis; without REDIS_URL
     # the workers of one machine share a file in the instance folder (quiz/rate_limit_storage.py).
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or os.environ.get("RATELIMIT_STORAGE_URI", "")
+    RATELIMIT_STORAGE_URI = (os.environ.get("REDIS_URL")
+                             or os.environ.get("RATELIMIT_STORAGE_URI", ""))
     # If that storage fails (Redis restarting, a full disk), each worker counts in its own
     # memory until it answers again, rather than every limited page failing.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -2,6 +2,7 @@
 own, quiz/rate_limit_storage.py), and which of its checks run on a request."""
 import multiprocessing
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -62,6 +63,25 @@ def test_processes_hitting_at_once_each_get_a_different_count(tmp_path):
         assert worker.exitcode == 0
     assert sorted(counts) == list(range(2, 802))
     assert storage.get("paper/1") == 801
+
+
+def test_threads_of_one_worker_hitting_at_once_each_get_a_different_count(tmp_path):
+    # Threaded workers (WEB_THREADS above 1) share one storage; each thread opens its own
+    # connection.
+    storage = storage_in(tmp_path)
+    counts, lock = [], threading.Lock()
+
+    def hit_many():
+        mine = [storage.incr("paper/1", 60) for _ in range(200)]
+        with lock:
+            counts.extend(mine)
+
+    threads = [threading.Thread(target=hit_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(counts) == list(range(1, 801))
 
 
 def test_a_window_that_has_ended_starts_again(tmp_path):
