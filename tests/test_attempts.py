@@ -1,7 +1,7 @@
 """Drawing, limits, submission and running totals, without HTTP."""
 import random
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,6 +29,10 @@ from quiz.paper_rows import _PAPER, _paper_rows, paper_of, save_answers
 from quiz.papers import PaperError, draw_questions, record_draws, validate_sections
 from quiz.timeutil import utcnow
 from tests.factories import make_bank, make_campaign, make_participant, make_question, make_unit
+
+# Noon in Asia/Shanghai (TIMEZONE), for tests that step minutes ahead and expect the same local
+# day: from utcnow() they failed when run in the last minutes before local midnight.
+LOCAL_NOON = datetime(2024, 6, 16, 4, 0, tzinfo=UTC)
 
 
 def right_answers(attempt):
@@ -103,7 +107,7 @@ def test_daily_limit_counts_per_local_day(ctx):
     make_bank()
     campaign = make_campaign("contest")  # one paper a day
     person = make_participant(make_unit())
-    now = utcnow()
+    now = LOCAL_NOON
     attempt = start_or_resume(campaign, person, now=now)
     finish_attempt(attempt, right_answers(attempt), now=now)
     with pytest.raises(AttemptLimitReached):
@@ -116,7 +120,7 @@ def test_an_abandoned_paper_is_graded_when_its_time_is_up(ctx):
     make_bank(singles=14, multiples=5, judges=5)
     campaign = make_campaign("exam", attempts_per_day=2)
     person = make_participant(make_unit())
-    start = utcnow()
+    start = LOCAL_NOON  # the fresh paper must fall on the same local day
     abandoned = start_or_resume(campaign, person, now=start)
     later = start + timedelta(seconds=campaign.time_limit_seconds + 60)
     fresh = start_or_resume(campaign, person, now=later)
