@@ -243,20 +243,19 @@ def free_port() -> int:
 
 
 def worker_pids(master: int) -> list[int]:
-    """The gunicorn master's worker processes."""
-    try:
-        text = Path(f"/proc/{master}/task/{master}/children").read_text()
-        return [int(pid) for pid in text.split()]
-    except OSError:
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                pids.append(int(stat.parent.name))
-        return pids
+    """The gunicorn master's worker processes: those whose parent it is.
+
+    Every process's stat is read, not the master's /proc/…/children list: the kernel calls that
+    list unreliable unless the children are stopped, and in CI it once missed a live worker."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # the name may hold spaces
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == master:
+            pids.append(int(stat.parent.name))
+    return sorted(pids)
 
 
 def fresh_rate_limit_counters(path: Path) -> str:
