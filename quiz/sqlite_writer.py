@@ -40,18 +40,22 @@ class WriterLock:
         self.threads.release()
 
 
-_locks: dict[str, WriterLock] = {}
+_locks: dict[tuple[int, str], WriterLock] = {}
 _locks_guard = threading.Lock()
 _holder = threading.local()  # .lock: the WriterLock this thread holds, if any
 
 
 def writer_lock(database: str) -> WriterLock:
-    """One lock per database file in this process, shared by every engine on it."""
+    """One lock per database file in this process, shared by every engine on it.
+
+    Keyed by process too: an flock belongs to the open file, which a forked child shares with
+    its parent and siblings, so a lock made before a fork would let them all in at once."""
     path = os.path.abspath(database) + "-writer.lock"
+    key = (os.getpid(), path)
     with _locks_guard:
-        if path not in _locks:
-            _locks[path] = WriterLock(path)
-        return _locks[path]
+        if key not in _locks:
+            _locks[key] = WriterLock(path)
+        return _locks[key]
 
 
 def give_back(*_args) -> None:

@@ -1,5 +1,6 @@
 """SQLite writers take turns through the writer lock, and every way a transaction ends gives
 the turn back."""
+import multiprocessing
 import threading
 import time
 
@@ -74,3 +75,28 @@ def test_a_second_writer_waits_for_its_turn_before_sqlite_sees_its_write(sqlite_
 def test_the_lock_is_one_per_database_file(tmp_path):
     assert writer_lock(str(tmp_path / "a.sqlite3")) is writer_lock(str(tmp_path / "a.sqlite3"))
     assert writer_lock(str(tmp_path / "a.sqlite3")) is not writer_lock(str(tmp_path / "b.sqlite3"))
+
+
+def _hold_the_turn(database: str, turns) -> None:
+    lock = writer_lock(database)
+    lock.acquire()
+    began = time.monotonic()
+    time.sleep(0.3)
+    turns.put((began, time.monotonic()))
+    lock.release()
+
+
+def test_processes_forked_after_the_lock_was_made_still_take_turns(tmp_path):
+    # gunicorn with preload_app forks its workers from a master that has built the app; an flock
+    # made before the fork is shared by every child, which then all hold it at once.
+    database = str(tmp_path / "a.sqlite3")
+    writer_lock(database)
+    context = multiprocessing.get_context("fork")
+    turns = context.Queue()
+    children = [context.Process(target=_hold_the_turn, args=(database, turns)) for _ in range(2)]
+    for child in children:
+        child.start()
+    first, second = sorted(turns.get(timeout=10) for _ in children)
+    for child in children:
+        child.join(timeout=10)
+    assert second[0] >= first[1]  # the second began only after the first had ended
