@@ -260,9 +260,12 @@ def worker_pids(master: int) -> list[int]:
 
 def fresh_rate_limit_counters(path: Path) -> str:
     """The URI of an empty rate-limit file for one server, not the instance folder's."""
+    sys.path.insert(0, str(ROOT))
+    from quiz.rate_limit_storage import shared_file_uri
+
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"shared-file://{path.resolve()}"
+    return shared_file_uri(str(path))
 
 
 class Gunicorn:

@@ -63,6 +63,7 @@ class SharedFileStorage(Storage):
         if getattr(self._local, "pid", None) != os.getpid():
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            self._local.lock = writer_lock(self.path)  # looked up once, not on every hit
             # Workers starting together would otherwise meet in the switch to WAL, which
             # SQLite refuses at once ("database is locked") rather than waiting for.
             with self._turn():
@@ -74,7 +75,7 @@ class SharedFileStorage(Storage):
 
     @contextmanager
     def _turn(self):
-        lock = writer_lock(self.path)
+        lock = self._local.lock
         taken = lock.acquire()
         try:
             yield
