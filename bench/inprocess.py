@@ -128,7 +128,10 @@ def profile(requests, batch, order: str) -> None:
     requests(batch)
     profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(50)
+    stats = pstats.Stats(profiler, stream=out).sort_stats(order)
+    stats.print_stats(50)
+    if os.environ.get("CALLERS"):
+        stats.print_callers(os.environ["CALLERS"])
     print(out.getvalue())
 
 
