@@ -6,10 +6,13 @@ bench/load.py measures the same requests under gunicorn at 64 connections.
 
     .venv/bin/python bench/inprocess.py                    # 5 rounds of 300 papers each
     .venv/bin/python bench/inprocess.py --profile submit   # cProfile's top functions instead
+    .venv/bin/python bench/inprocess.py --engine postgresql  # on PostgreSQL (database bench)
 
 The database is a fresh demo district (`flask db upgrade`, `flask bank load`, `flask demo
-seed`) in bench/work/inprocess/, built once (--rebuild to redo it); papers are prepared as in
-bench/load.py, each opened once so its cookie is the one a phone holds.
+seed`) in bench/work/inprocess/, or with --engine postgresql in schema inprocess_ours of the
+database bench (the bare app's table in schema inprocess_bare), built once (--rebuild to redo
+it); papers are prepared as in bench/load.py, each opened once so its cookie is the one a phone
+holds.
 """
 import argparse
 import cProfile
@@ -31,26 +34,46 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 import load  # noqa: E402  (bench/load.py: make_app, prepare_attempts, the time limit)
 
 
-def demo_database(rebuild: bool) -> str:
+PG_SCHEMA = "inprocess_ours"
+
+
+def demo_database(engine: str, rebuild: bool) -> str:
     path = WORK / "demo.sqlite3"
-    if rebuild or not path.exists():
-        WORK.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "FLASK_APP": "wsgi.py",
+    if engine == "postgresql":
+        with load.pg_connect() as connection:
+            built = connection.execute("SELECT 1 FROM information_schema.tables WHERE "
+                                       "table_schema = %s AND table_name = 'campaigns'",
+                                       (PG_SCHEMA,)).fetchone()
+        url = load.pg_url(PG_SCHEMA) if built and not rebuild else load.pg_fresh_schema(PG_SCHEMA)
+    else:
+        url = f"sqlite:///{path}"
+        built = path.exists()
+        if rebuild or not built:
+            WORK.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if rebuild or not built:
+        env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py",
                "SECRET_KEY": load.SECRET_KEY, "ADMIN_PASSWORD": "bench-admin-pass-1"}
         flask = str(Path(sys.executable).with_name("flask"))
         for command in (["db", "upgrade"], ["bank", "load"], ["demo", "seed"]):
             subprocess.run([flask, *command], env=env, cwd=ROOT, check=True,
                            capture_output=True)  # CalledProcessError carries it if one fails
-        with sqlite3.connect(path) as connection:  # prepared papers must stay open
-            connection.execute("UPDATE campaigns SET time_limit_seconds = ?",
-                               (load.BENCH_TIME_LIMIT_SECONDS,))
-    return f"sqlite:///{path}"
+        # Prepared papers must stay open.
+        if engine == "postgresql":
+            with load.pg_connect(PG_SCHEMA) as connection:
+                connection.execute("UPDATE campaigns SET time_limit_seconds = %s",
+                                   (load.BENCH_TIME_LIMIT_SECONDS,))
+        else:
+            with sqlite3.connect(path) as connection:
+                connection.execute("UPDATE campaigns SET time_limit_seconds = ?",
+                                   (load.BENCH_TIME_LIMIT_SECONDS,))
+    return url
 
 
-def bare_client():
-    os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bare.sqlite3'}"
+def bare_client(engine: str):
+    os.environ["DATABASE_URL"] = (load.pg_fresh_schema("inprocess_bare") if engine == "postgresql"
+                                  else f"sqlite:///{WORK / 'bare.sqlite3'}")
     import bare_app  # reads DATABASE_URL when imported, as under gunicorn
 
     return bare_app.app.test_client()
@@ -63,17 +86,18 @@ def main() -> None:
                         help="measure each case this often, interleaved; print the best and median")
     parser.add_argument("--profile", choices=("page", "submit"))
     parser.add_argument("--sort", default="cumulative", help="pstats order for --profile")
+    parser.add_argument("--engine", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
-    url = demo_database(args.rebuild)
+    url = demo_database(args.engine, args.rebuild)
     rounds = 1 if args.profile else args.rounds
     prepared = load.prepare_attempts(url, args.papers * rounds, seed=int(time.time()))
     batches = [prepared[start:start + args.papers]
                for start in range(0, len(prepared), args.papers)]
     # Rate limits on, as under gunicorn; each paper sends its own cookie.
     ours = load.make_app(url, rate_limits=True).test_client(use_cookies=False)
-    bare = bare_client()
+    bare = bare_client(args.engine)
 
     def pages(batch):
         for paper in batch:
@@ -123,7 +147,9 @@ def main() -> None:
 
 
 def profile(requests, batch, order: str) -> None:
-    profiler = cProfile.Profile()
+    # PROFILE_CLOCK=cpu: count CPU time only, so that waiting for the database is left out.
+    clock = time.process_time if os.environ.get("PROFILE_CLOCK") == "cpu" else time.perf_counter
+    profiler = cProfile.Profile(clock)
     profiler.enable()
     requests(batch)
     profiler.disable()

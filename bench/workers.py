@@ -4,7 +4,8 @@ settings, ours next to bare.
 For each setting (worker class, workers, threads) it starts both apps as bench/load.py does,
 runs wrk on the paper page and the bare page (--case submit: the submission, each run with
 papers of its own, and the bare insert), and reports throughput, p99, and the CPU the
-gunicorn processes spent per request (from /proc, so wrk's own CPU is not counted). Settings
+gunicorn processes spent per request (from /proc, so wrk's own CPU is not counted; on
+PostgreSQL also the database server's). Settings
 are taken in turn and the whole list repeated, so a noisy stretch does not fall on one of them.
 
     .venv/bin/python bench/workers.py                                   # SQLite, 2 rounds
@@ -42,13 +43,28 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes (its backends included), read from /proc."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
 def measure(server: load.Server, args, data: Path | None, path: str = "/") -> dict:
     pids = process_tree(server.process.pid)
-    before = cpu_seconds(pids)
+    database = postgres_pids() if args.engine == "postgresql" else []
+    before, database_before = cpu_seconds(pids), cpu_seconds(database)
     script = "wrk_post.lua" if args.case == "submit" else "wrk_get.lua"
     result = load.wrk(server.base + path, script, args.connections, args.duration,
                       data=data, reuse=args.case != "submit")
     result["cpu_ms_per_request"] = (cpu_seconds(pids) - before) / result["requests"] * 1000
+    result["db_cpu_ms_per_request"] = ((cpu_seconds(database) - database_before)
+                                       / result["requests"] * 1000)
     return result
 
 
@@ -104,12 +120,15 @@ def main() -> None:
             finally:
                 ours.stop()
                 bare.stop()
+            database = ("" if args.engine == "sqlite" else
+                        f" (PostgreSQL: bare {b['db_cpu_ms_per_request']:.2f}, "
+                        f"ours {o['db_cpu_ms_per_request']:.2f} ms CPU/request)")
             print(f"  {worker_class:7} {workers} x {threads}: bare {b['rps']:5.0f} req/s "
                   f"p99 {b['p99_ms']:6.1f} ms, {b['cpu_ms_per_request']:.2f} ms CPU/request, "
                   f"errors {b['errors']} | ours {o['rps']:5.0f} req/s p99 {o['p99_ms']:6.1f} ms, "
                   f"{o['cpu_ms_per_request']:.2f} ms CPU/request, errors {o['errors']}, "
                   f"sent twice {o['exhausted']} | "
-                  f"ours/bare {o['rps'] / b['rps']:.2f}", flush=True)
+                  f"ours/bare {o['rps'] / b['rps']:.2f}{database}", flush=True)
 
 
 if __name__ == "__main__":
