@@ -142,6 +142,32 @@ def test_a_submission_counts_once(ctx):
     assert (tally.attempts, tally.participants, tally.points_total) == (1, 1, 100)
 
 
+def test_each_item_keeps_its_answer_and_verdict_and_other_papers_are_untouched(ctx):
+    make_bank(singles=14, multiples=5, judges=5)
+    campaign = make_campaign("exam")
+    unit = make_unit()
+    attempt = start_or_resume(campaign, make_participant(unit))
+    other = start_or_resume(campaign, make_participant(unit))
+    keys = right_answers(attempt)
+    items = attempt.questions
+    wrong = next(key for key in items[1].option_order if key not in keys[items[1].position])
+    answers = {**keys, items[1].position: [wrong], items[2].position: []}
+    del answers[items[3].position]  # never answered
+    finish_attempt(attempt, answers)
+    db.session.expire_all()
+    stored = {item.position: (item.chosen, item.points_awarded, item.is_correct)
+              for item in attempt.questions}
+    assert stored[items[0].position] == (sorted(keys[items[0].position]), items[0].points, True)
+    assert stored[items[1].position] == ([wrong], 0, False)
+    assert stored[items[2].position][1:] == (0, False) and not stored[items[2].position][0]
+    assert stored[items[3].position][1:] == (0, False) and not stored[items[3].position][0]
+    assert sum(points for _chosen, points, _correct in stored.values()) == attempt.score
+    assert attempt.correct_count == sum(correct for *_rest, correct in stored.values())
+    assert attempt.correct_count == len(items) - 3
+    assert all((item.chosen, item.points_awarded, item.is_correct) == (None, 0, None)
+               for item in other.questions)
+
+
 def test_answers_after_the_grace_are_ignored_but_saved_ones_count(ctx):
     make_bank()
     campaign = make_campaign("contest")
