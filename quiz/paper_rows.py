@@ -5,10 +5,11 @@ with one prepared statement costs a fraction of loading the ORM's object graph, 
 question wording comes from memory (quiz.question_content). ``Paper`` has the attribute names
 of ``Attempt`` that grading and the time rules use, so those work on either.
 
-The statement (quiz.prepared) runs on a pooled DBAPI connection of its own, with SQLAlchemy's
-conversions of the values but not its session: the paper page cost 1.24 ms of CPU in process
-with the session's read and 1.0 ms with this one (bench/results-load.md). Callers read the
-paper before they write anything; the writes go through the session's connection.
+The statement (quiz.prepared) runs with SQLAlchemy's conversions of the values but not its
+session: the paper page cost 1.24 ms of CPU in process with the session's read and 1.0 ms with
+this one (bench/results-load.md). The page reads on a pooled DBAPI connection of its own, in
+autocommit on PostgreSQL; a save and the submission read on the session's connection, which
+their writes then use.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,10 +120,16 @@ def _paper_rows(values: dict[str, str]) -> list[tuple] | None:
     return [compiled.convert(row) for row in rows]
 
 
-def paper_of(token: str, person_token: str) -> Paper | None:
-    """The paper behind a link, if it belongs to the person with this token."""
+def paper_of(token: str, person_token: str, for_writing: bool = False) -> Paper | None:
+    """The paper behind a link, if it belongs to the person with this token.
+
+    ``for_writing``: the caller goes on to write (a save, the submission), so the paper is read
+    on the session's connection, in the transaction the writes will use, instead of on a second
+    pooled connection.
+    """
     values = {"token": token, "person": person_token}
-    rows = _paper_rows(values)
+    rows = (_PAPER.execute(db.session.connection(), values).rows if for_writing
+            else _paper_rows(values))
     if rows is None:
         rows = db.session.execute(_PAPER.statement, values).all()
     if not rows:  # no such paper, or another person's (every paper has questions)

@@ -203,9 +203,9 @@ def abort_paper_not_found(token: str) -> NoReturn:
           else "没有找到这份试卷。")
 
 
-def own_paper(token: str) -> Paper:
+def own_paper(token: str, for_writing: bool = False) -> Paper:
     """The paper behind a link as plain rows, only for the person whose phone holds it."""
-    paper = paper_of(token, session.get(PARTICIPANT_KEY) or "")
+    paper = paper_of(token, session.get(PARTICIPANT_KEY) or "", for_writing)
     if paper is None:
         abort_paper_not_found(token)
     return paper
@@ -245,7 +245,7 @@ def attempt(token: str):
 @limiter.limit("60 per minute", key_func=attempt_key)
 def save(token: str):
     """Keep the answers given so far, so a reload or a lost connection loses nothing."""
-    attempt = own_paper(token)
+    attempt = own_paper(token, for_writing=True)
     if attempt.is_submitted:
         return jsonify(error="这份试卷已经交卷。",
                        result_url=url_for("play.result", token=token)), 409
@@ -265,7 +265,7 @@ def save(token: str):
 @limiter.limit("20 per minute", key_func=attempt_key)
 def submit(token: str):
     """Grade the paper on the server, once, however often it is sent."""
-    attempt = own_paper(token)
+    attempt = own_paper(token, for_writing=True)
     if attempt.is_submitted:
         return redirect(url_for("play.result", token=token))
     form = answer_form_for(attempt, formdata=request.form)
