@@ -141,10 +141,9 @@ def finish_attempt(attempt: Attempt | Paper, answers: dict[int, list[str]] | Non
     duration_ms = int((ended - as_utc(attempt.started_at)).total_seconds() * 1000)
     # The session's own connection, used directly: the session's work per statement came to
     # 0.1-0.2 ms of the submission's 2.2 (bench/results-load.md). Same transaction as before.
-    # The claim, the first write, goes through SQLAlchemy (on SQLite it takes the writer's
-    # turn); the rest run on the driver's cursor (quiz.prepared).
+    # The statements run on the driver's cursor (quiz.prepared).
     connection = db.session.connection()
-    claimed = connection.execute(_CLAIM_AND_GRADE, {
+    claimed = _CLAIM_AND_GRADE.execute(connection, {
         "attempt_id": attempt.id, "new_was_timed_out": now >= deadline, "new_submitted_at": ended,
         "new_duration_ms": duration_ms, "new_score": score, "new_correct_count": correct,
         "new_is_passed": is_passing(score, campaign.pass_mark)})
@@ -225,7 +224,7 @@ def _record_standing(connection: Connection, attempt: Attempt | Paper, pass_mark
 # The submission's statements, built once: building one per request costs more than running it.
 _attempts, _items = Attempt.__table__, AttemptQuestion.__table__
 _standings = ParticipantStanding.__table__
-_CLAIM_AND_GRADE = (
+_CLAIM_AND_GRADE = Prepared(
     _attempts.update()
     .where(_attempts.c.id == bindparam("attempt_id"),
            _attempts.c.status == AttemptStatus.IN_PROGRESS)

@@ -8,8 +8,8 @@ execution is the driver's. A driver error comes back as SQLAlchemy's exception, 
 pages work as for any other statement, and a dropped connection is invalidated so that the
 pool replaces it.
 
-Statements that write must run after the transaction's first write has gone through
-SQLAlchemy: on SQLite that one takes the writer's turn (quiz.sqlite_writer).
+On SQLite a statement that writes first takes the writer's turn (quiz.sqlite_writer), as
+SQLAlchemy's own statements do through its events.
 """
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
+
+from quiz.sqlite_writer import is_write, take_turn
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class CompiledStatement:
     given: dict[str, Any]  # the values written into the statement itself (converted)
     bind_processors: tuple[tuple[str, Callable[[Any], Any]], ...]
     result_processors: tuple[Callable[[Any], Any] | None, ...]
+    writes: bool  # INSERT, UPDATE, DELETE or REPLACE
 
     @classmethod
     def of(cls, statement: Executable, dialect: Dialect) -> "CompiledStatement":
@@ -44,10 +47,12 @@ class CompiledStatement:
             elif process is not None:
                 processors.append((name, process))
         columns = getattr(statement, "selected_columns", ())
-        return cls(str(compiled), tuple(compiled.positiontup or ()) or None, given,
+        sql = str(compiled)
+        return cls(sql, tuple(compiled.positiontup or ()) or None, given,
                    tuple(processors),
                    tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                         for column in columns))
+                         for column in columns),
+                   is_write(sql))
 
     def parameters(self, values: dict[str, Any]):
         values = {**self.given, **values} if self.given else dict(values)
@@ -87,6 +92,8 @@ class Prepared:
         dialect = connection.dialect
         compiled = self.compiled_for(dialect)
         parameters = [compiled.parameters(values) for values in rows]
+        if compiled.writes:
+            take_turn(connection.engine)  # on SQLite, as SQLAlchemy's own statements do
         dbapi_connection = connection.connection  # the pool's proxy: same transaction
         cursor = dbapi_connection.cursor()
         try:

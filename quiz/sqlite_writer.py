@@ -11,11 +11,16 @@ within the busy timeout, the write goes ahead and SQLite's own waiting decides, 
 import fcntl
 import os
 import threading
+import weakref
 
 from sqlalchemy import Engine, event
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 WAIT_SECONDS = 10  # as PRAGMA busy_timeout in quiz.extensions
+
+
+def is_write(sql: str) -> bool:
+    return sql.lstrip()[:7].upper().startswith(WRITES)
 
 
 class WriterLock:
@@ -58,6 +63,20 @@ def writer_lock(database: str) -> WriterLock:
         return _locks[key]
 
 
+_engine_locks: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
+
+
+def take_turn(engine: Engine) -> None:
+    """Take this thread's turn to write on the engine's database, unless it has it already.
+
+    SQLAlchemy's statements take it through the event below; quiz.prepared calls this for the
+    statements it runs on the driver's cursor, past those events. Nothing on other databases.
+    """
+    lock = _engine_locks.get(engine)
+    if lock is not None and getattr(_holder, "lock", None) is None and lock.acquire():
+        _holder.lock = lock
+
+
 def give_back(*_args) -> None:
     """End this thread's turn, if it has one."""
     lock = getattr(_holder, "lock", None)
@@ -75,13 +94,12 @@ def take_turns(engine: Engine, session) -> None:
     database = engine.url.database
     if not database or database == ":memory:":
         return
-    lock = writer_lock(database)
+    _engine_locks[engine] = writer_lock(database)
 
     @event.listens_for(engine, "before_cursor_execute")
     def before_a_write(_connection, _cursor, statement, _parameters, _context, _executemany):
-        if getattr(_holder, "lock", None) is None \
-                and statement.lstrip()[:7].upper().startswith(WRITES) and lock.acquire():
-            _holder.lock = lock
+        if is_write(statement):
+            take_turn(engine)
 
     for name in ("after_commit", "after_rollback"):
         if not event.contains(session, name, give_back):

@@ -5,10 +5,11 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 
 from quiz.extensions import db
 from quiz.models import Unit, UnitKind
+from quiz.prepared import Prepared
 from quiz.sqlite_writer import _holder, writer_lock
 
 
@@ -42,6 +43,23 @@ def test_a_write_takes_the_turn_and_commit_or_rollback_give_it_back(sqlite_ctx):
     add_unit("W3")
     db.session.remove()  # the request ends without either: the connection goes back to the pool
     assert not holds_turn()
+
+
+def test_statements_run_past_sqlalchemy_take_the_turn_when_they_write(sqlite_ctx):
+    """quiz.prepared runs on the driver's cursor, where SQLAlchemy's events do not see it."""
+    units = Unit.__table__
+    read = Prepared(db.select(units.c.id).where(units.c.code == bindparam("code")))
+    rename = Prepared(units.update().where(units.c.code == bindparam("code"))
+                      .values(name=bindparam("new_name")))
+    add_unit("P1")
+    db.session.commit()
+    read.execute(db.session.connection(), {"code": "P1"})
+    assert not holds_turn()
+    assert rename.execute(db.session.connection(), {"code": "P1", "new_name": "改名"}).rowcount == 1
+    assert holds_turn()
+    db.session.commit()
+    assert not holds_turn()
+    assert db.session.scalar(db.select(Unit.name).filter_by(code="P1")) == "改名"
 
 
 def test_a_second_writer_waits_for_its_turn_before_sqlite_sees_its_write(sqlite_ctx):
