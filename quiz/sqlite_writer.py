@@ -63,7 +63,7 @@ def writer_lock(database: str) -> WriterLock:
         return _locks[key]
 
 
-_engine_locks: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
+_databases: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
 
 
 def take_turn(engine: Engine) -> None:
@@ -71,9 +71,14 @@ def take_turn(engine: Engine) -> None:
 
     SQLAlchemy's statements take it through the event below; quiz.prepared calls this for the
     statements it runs on the driver's cursor, past those events. Nothing on other databases.
+    The lock is looked up here rather than kept with the engine: an engine made before a fork
+    must still get each process its own (see writer_lock).
     """
-    lock = _engine_locks.get(engine)
-    if lock is not None and getattr(_holder, "lock", None) is None and lock.acquire():
+    database = _databases.get(engine)
+    if database is None or getattr(_holder, "lock", None) is not None:
+        return
+    lock = writer_lock(database)
+    if lock.acquire():
         _holder.lock = lock
 
 
@@ -94,7 +99,7 @@ def take_turns(engine: Engine, session) -> None:
     database = engine.url.database
     if not database or database == ":memory:":
         return
-    _engine_locks[engine] = writer_lock(database)
+    _databases[engine] = database
 
     @event.listens_for(engine, "before_cursor_execute")
     def before_a_write(_connection, _cursor, statement, _parameters, _context, _executemany):

@@ -5,12 +5,13 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import bindparam, event
+from sqlalchemy import bindparam, create_engine, event
+from sqlalchemy.orm import sessionmaker
 
 from quiz.extensions import db
 from quiz.models import Unit, UnitKind
 from quiz.prepared import Prepared
-from quiz.sqlite_writer import _holder, writer_lock
+from quiz.sqlite_writer import _holder, give_back, take_turn, take_turns, writer_lock
 
 
 @pytest.fixture
@@ -118,3 +119,30 @@ def test_processes_forked_after_the_lock_was_made_still_take_turns(tmp_path):
     for child in children:
         child.join(timeout=10)
     assert second[0] >= first[1]  # the second began only after the first had ended
+
+
+def _hold_the_engines_turn(engine, turns) -> None:
+    take_turn(engine)
+    began = time.monotonic()
+    time.sleep(0.3)
+    turns.put((began, time.monotonic()))
+    give_back()
+
+
+def test_an_engine_made_before_the_fork_gives_each_process_its_own_turn(tmp_path):
+    database = tmp_path / "b.sqlite3"
+    engine = create_engine(f"sqlite:///{database}")
+    take_turns(engine, sessionmaker())
+    take_turn(engine)  # the parent writes once before forking, as a preloading master might
+    give_back()
+    context = multiprocessing.get_context("fork")
+    turns = context.Queue()
+    children = [context.Process(target=_hold_the_engines_turn, args=(engine, turns))
+                for _ in range(2)]
+    for child in children:
+        child.start()
+    first, second = sorted(turns.get(timeout=10) for _ in children)
+    for child in children:
+        child.join(timeout=10)
+    engine.dispose()
+    assert second[0] >= first[1]
