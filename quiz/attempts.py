@@ -1,15 +1,15 @@
 """Starting, saving and submitting attempts, and keeping the running totals in step."""
 import random
+import re
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Integer, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
-from quiz.counters import add_to_counter, insert_unless_present
 from quiz.extensions import db
 from quiz.grading import award_points, is_passing
 from quiz.models import (
@@ -19,8 +19,6 @@ from quiz.models import (
     Campaign,
     DailyTally,
     Participant,
-    ParticipantStanding,
-    UnitTally,
 )
 from quiz.paper_rows import Paper
 from quiz.papers import draw_questions, record_draws, shuffled_option_keys
@@ -117,8 +115,8 @@ def finish_attempt(attempt: Attempt | Paper, answers: dict[int, list[str]] | Non
     already claimed and changes nothing. Answers that arrive after the deadline
     plus grace are ignored; what was saved in time is graded.
 
-    The paper is graded before anything is written; then the claim and the result are one
-    UPDATE, and the rest a handful of plain statements, so the write lock is held briefly.
+    The paper is graded before anything is written; then the claim, the items' verdicts, the
+    person's standing and the running totals are written in one go (``record_result``).
     ``attempt`` is an ORM Attempt or the submission's plain rows (quiz.paper_rows.Paper).
     """
     now = now or utcnow()
@@ -138,128 +136,189 @@ def finish_attempt(attempt: Attempt | Paper, answers: dict[int, list[str]] | Non
         correct += points == item.points
     deadline = as_utc(attempt.deadline_at)
     ended = min(now, deadline)
-    duration_ms = int((ended - as_utc(attempt.started_at)).total_seconds() * 1000)
-    # The session's own connection, used directly: the session's work per statement came to
-    # 0.1-0.2 ms of the submission's 2.2 (bench/results-load.md). Same transaction as before.
-    # The statements run on the driver's cursor (quiz.prepared).
-    connection = db.session.connection()
-    claimed = _CLAIM_AND_GRADE.execute(connection, {
-        "attempt_id": attempt.id, "new_was_timed_out": now >= deadline, "new_submitted_at": ended,
-        "new_duration_ms": duration_ms, "new_score": score, "new_correct_count": correct,
-        "new_is_passed": is_passing(score, campaign.pass_mark)})
-    if claimed.rowcount != 1:
-        db.session.rollback()  # also expires an ORM attempt, so it reads the claimed row again
+    result = {
+        "attempt_id": attempt.id, "campaign_id": attempt.campaign_id,
+        "participant_id": attempt.participant_id, "unit_id": attempt.unit_id,
+        "max_score": attempt.max_score, "pass_mark": campaign.pass_mark,
+        "score": score, "correct_count": correct,
+        "is_passed": is_passing(score, campaign.pass_mark),
+        "duration_ms": int((ended - as_utc(attempt.started_at)).total_seconds() * 1000),
+        "submitted_at": ended, "was_timed_out": now >= deadline, "day": local_day(ended)}
+    if not record_result(attempt, result, graded):
         return SubmitOutcome(counted=False, late=False)
-    _grade_items(len(graded)).execute(connection, {
-        f"{name}_{row}": value for row, item in enumerate(graded) for name, value in item.items()})
-    first, deltas = _record_standing(connection, attempt, campaign.pass_mark, score, duration_ms,
-                                     ended)
-    add_to_counter(UnitTally, {"campaign_id": attempt.campaign_id, "unit_id": attempt.unit_id},
-                   deltas, connection)
-    add_to_counter(DailyTally, {"campaign_id": attempt.campaign_id, "day": local_day(ended)},
-                   {"attempts": 1, "new_participants": int(first)}, connection)
-    db.session.commit()  # expires the attempt: its next read sees the graded row
     return SubmitOutcome(counted=True, late=late and answers is not None)
 
 
-@dataclass
-class Standing:
-    """A person's running figures in a campaign (a row of participant_standings)."""
+def record_result(attempt: Attempt | Paper, result: dict, graded: list[dict]) -> bool:
+    """Claim the open attempt and write its result; False if it was no longer open.
 
-    attempts_count: int = 0
-    points_total: int = 0
-    best_score: int = 0
-    best_duration_ms: int = 0
-    best_at: datetime | None = None
+    Written together: the attempt's score, each item's answer and verdict, the person's
+    standing (attempts, points, best score and time) and the running totals of their unit and
+    of the day, which take their change from the standing as the statement leaves it.
 
-
-def next_standing(old: Standing, score: int, max_score: int, duration_ms: int,
-                  submitted_at: datetime, pass_mark: int) -> tuple[Standing, dict[str, int]]:
-    """The person's figures after one more graded paper, and what the unit's totals gain."""
-    is_first = old.attempts_count == 0
-    new = Standing(old.attempts_count + 1, old.points_total + score, old.best_score,
-                   old.best_duration_ms, old.best_at)
-    if (is_first or score > old.best_score
-            or (score == old.best_score and duration_ms < old.best_duration_ms)):
-        new.best_score, new.best_duration_ms, new.best_at = score, duration_ms, submitted_at
-    was_passed = not is_first and is_passing(old.best_score, pass_mark)
-    was_full = not is_first and old.best_score == max_score
-    deltas = {
-        "participants": int(is_first),
-        "attempts": 1,
-        "best_score_sum": new.best_score - old.best_score,
-        "passed_participants": int(is_passing(new.best_score, pass_mark)) - int(was_passed),
-        "full_mark_participants": int(new.best_score == max_score) - int(was_full),
-        "points_total": score,
-    }
-    return new, deltas
-
-
-def _record_standing(connection: Connection, attempt: Attempt | Paper, pass_mark: int,
-                     score: int, duration_ms: int,
-                     submitted_at: datetime) -> tuple[bool, dict[str, int]]:
-    """Add the graded paper to the person's standing, creating it on their first paper.
-
-    Returns whether it was their first paper and the deltas for the unit's totals.
+    On PostgreSQL this is one statement (data-modifying WITH), so one round trip; for the
+    submission's plain rows, outside any transaction of the session, it runs in autocommit,
+    where a single statement is a transaction of its own (no BEGIN, no COMMIT). SQLite has no
+    data-modifying WITH: there the same steps are five statements in the session's transaction.
+    An ORM attempt is recorded in the session's transaction, whose commit expires it.
     """
-    person = {"campaign_id": attempt.campaign_id, "participant_id": attempt.participant_id}
-    rows = _STANDING_OF.execute(connection, person).rows
-    if not rows:
-        new, deltas = next_standing(Standing(), score, attempt.max_score, duration_ms,
-                                    submitted_at, pass_mark)
-        if insert_unless_present(ParticipantStanding, tuple(person),
-                                 {**person, "unit_id": attempt.unit_id, **vars(new)}, connection):
-            return True, deltas
-        # The person's other tab created it a moment ago: add to that one.
-        rows = _STANDING_OF.execute(connection, person).rows
-    standing_id, *figures = rows[0]
-    old = Standing(*figures)
-    new, deltas = next_standing(old, score, attempt.max_score, duration_ms, submitted_at,
-                                pass_mark)
-    _UPDATE_STANDING.execute(connection, {"standing_id": standing_id, **{
-        f"new_{name}": value for name, value in vars(new).items()}})
-    return old.attempts_count == 0, deltas
+    values = {**result, **{f"{name}_{row}": value
+                           for row, item in enumerate(graded) for name, value in item.items()}}
+    if db.engine.dialect.name != "postgresql":
+        connection = db.session.connection()
+        if _CLAIM.execute(connection, values).rowcount != 1:
+            db.session.rollback()  # also expires an ORM attempt: it reads the claimed row again
+            return False
+        for statement in (_grade_items(len(graded)), _RAISE_STANDING, _ADD_TO_UNIT_TALLY,
+                          _ADD_TO_DAILY_TALLY):
+            statement.execute(connection, values)
+        db.session.commit()  # expires an ORM attempt: its next read sees the graded row
+        return True
+    statement = _record_in_one_statement(len(graded))
+    if isinstance(attempt, Paper) and not db.session().in_transaction():
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return statement.execute(connection, values).rows[0][0] == 1
+    claimed = statement.execute(db.session.connection(), values).rows[0][0] == 1
+    db.session.commit()
+    return claimed
 
 
 # The submission's statements, built once: building one per request costs more than running it.
+# SQL text, because SQLAlchemy's constructs cannot write PostgreSQL's data-modifying WITH, and
+# the same pieces make SQLite's statements. Each parameter keeps its column's type (enums,
+# dates, JSON).
 _attempts, _items = Attempt.__table__, AttemptQuestion.__table__
-_standings = ParticipantStanding.__table__
-_CLAIM_AND_GRADE = Prepared(
-    _attempts.update()
-    .where(_attempts.c.id == bindparam("attempt_id"),
-           _attempts.c.status == AttemptStatus.IN_PROGRESS)
-    .values(status=AttemptStatus.SUBMITTED,
-            **{name: bindparam(f"new_{name}") for name in (
-                "was_timed_out", "submitted_at", "duration_ms", "score", "correct_count",
-                "is_passed")}))
+_days = DailyTally.__table__
+_TYPES = {
+    "attempt_id": _attempts.c.id.type, "campaign_id": _attempts.c.campaign_id.type,
+    "participant_id": _attempts.c.participant_id.type, "unit_id": _attempts.c.unit_id.type,
+    "max_score": _attempts.c.max_score.type, "pass_mark": _attempts.c.score.type,
+    "score": _attempts.c.score.type, "correct_count": _attempts.c.correct_count.type,
+    "is_passed": _attempts.c.is_passed.type, "duration_ms": _attempts.c.duration_ms.type,
+    "submitted_at": _attempts.c.submitted_at.type,
+    "was_timed_out": _attempts.c.was_timed_out.type, "day": _days.c.day.type,
+}
+_ITEM_TYPES = {"item_id": _items.c.id.type, "new_chosen": _items.c.chosen.type,
+               "new_points": _items.c.points_awarded.type,
+               "new_correct": _items.c.is_correct.type}
 
 
-@lru_cache(maxsize=16)
-def _grade_items(count: int) -> Prepared:
-    """One statement that grades all ``count`` items of a paper: on PostgreSQL, twenty
-    UPDATEs sent as one batch cost 0.4 ms more CPU than this (client and server together).
+def _prepared(sql: str, item_count: int = 0, returns: dict | None = None) -> Prepared:
+    """The statement with its parameters typed: the result's, and those of ``item_count``
+    items. ``returns``: the types of the columns it returns, by name."""
+    names = set(re.findall(r"(?<!:):(\w+)", sql))
+    binds = [bindparam(name, type_=kind) for name, kind in _TYPES.items() if name in names]
+    binds += [bindparam(f"{name}_{row}", type_=kind)
+              for row in range(item_count) for name, kind in _ITEM_TYPES.items()]
+    binds += [bindparam(name, status, type_=_attempts.c.status.type)
+              for name, status in (("submitted", AttemptStatus.SUBMITTED),
+                                   ("in_progress", AttemptStatus.IN_PROGRESS))
+              if name in names]
+    statement = text(sql).bindparams(*binds)
+    return Prepared(statement.columns(**returns) if returns else statement)
+
+
+_CLAIM_SQL = (
+    "UPDATE attempts SET status = :submitted, was_timed_out = :was_timed_out, "
+    "submitted_at = :submitted_at, duration_ms = :duration_ms, score = :score, "
+    "correct_count = :correct_count, is_passed = :is_passed "
+    "WHERE id = :attempt_id AND status = :in_progress")
+
+
+def _grade_sql(count: int, also_from: str = "") -> str:
+    """Grade all ``count`` items of a paper in one UPDATE: on PostgreSQL, twenty UPDATEs sent
+    as one batch cost 0.4 ms more CPU than one (client and server together).
 
     The rows come from SELECTs joined by UNION ALL: SQLite cannot name the columns of
     FROM (VALUES …), and a statement that starts WITH is not one that Python's sqlite3 opens a
     transaction for. UPDATE … FROM needs SQLite 3.33 or later.
     """
-    columns = {"item_id": _items.c.id.type, "new_chosen": _items.c.chosen.type,
-               "new_points": _items.c.points_awarded.type, "new_correct": _items.c.is_correct.type}
-    first = ", ".join(f":{name}_0 AS {name}" for name in columns)
-    rest = "".join(" UNION ALL SELECT " + ", ".join(f":{name}_{row}" for name in columns)
+    first = ", ".join(f":{name}_0 AS {name}" for name in _ITEM_TYPES)
+    rest = "".join(" UNION ALL SELECT " + ", ".join(f":{name}_{row}" for name in _ITEM_TYPES)
                    for row in range(1, count))
-    return Prepared(text(
-        f'UPDATE "{_items.name}" SET chosen = graded.new_chosen, '
-        "points_awarded = graded.new_points, is_correct = graded.new_correct "
-        f"FROM (SELECT {first}{rest}) AS graded "
-        f'WHERE "{_items.name}".id = graded.item_id'
-    ).bindparams(*[bindparam(f"{name}_{row}", type_=kind)
-                   for row in range(count) for name, kind in columns.items()]))
-_STANDING_OF = Prepared(
-    db.select(_standings.c.id, *[_standings.c[field.name] for field in fields(Standing)])
-    .where(_standings.c.campaign_id == bindparam("campaign_id"),
-           _standings.c.participant_id == bindparam("participant_id"))
-    .with_for_update())
-_UPDATE_STANDING = Prepared(
-    _standings.update().where(_standings.c.id == bindparam("standing_id")).values(
-        {field.name: bindparam(f"new_{field.name}") for field in fields(Standing)}))
+    return ("UPDATE attempt_questions SET chosen = graded.new_chosen, "
+            "points_awarded = graded.new_points, is_correct = graded.new_correct "
+            f"FROM (SELECT {first}{rest}) AS graded{also_from} "
+            "WHERE attempt_questions.id = graded.item_id")
+
+
+def _standing_sql(source: str) -> str:
+    """Add the paper to the person's standing, creating it on their first paper; the best is
+    the higher score, then the shorter time. ``previous_best_score`` keeps the best as it was,
+    for the totals. ``source``: what the row is selected from (SQLite: nothing)."""
+    better = ("excluded.best_score > s.best_score OR (excluded.best_score = s.best_score "
+              "AND excluded.best_duration_ms < s.best_duration_ms)")
+    return (
+        "INSERT INTO participant_standings AS s (campaign_id, participant_id, unit_id, "
+        "attempts_count, points_total, best_score, best_duration_ms, best_at, "
+        "previous_best_score) "
+        "SELECT :campaign_id, :participant_id, :unit_id, 1, :score, :score, :duration_ms, "
+        f":submitted_at, 0 {source} "
+        "ON CONFLICT (campaign_id, participant_id) DO UPDATE SET "
+        "attempts_count = s.attempts_count + 1, "
+        "points_total = s.points_total + excluded.points_total, "
+        "previous_best_score = s.best_score, "
+        + ", ".join(f"{name} = CASE WHEN {better} THEN excluded.{name} ELSE s.{name} END"
+                    for name in ("best_score", "best_duration_ms", "best_at")))
+
+
+def _unit_tally_sql(source: str) -> str:
+    """Add the paper to its unit's totals. The person joins them on their first paper; the sum
+    of best scores, the passed and the full marks change by what their best changed.
+    ``source``: the person's standing as the submission left it."""
+    was = "attempts_count > 1 AND previous_best_score"
+    return (
+        "INSERT INTO unit_tallies AS t (campaign_id, unit_id, participants, attempts, "
+        "best_score_sum, passed_participants, full_mark_participants, points_total) "
+        "SELECT :campaign_id, :unit_id, CASE WHEN attempts_count = 1 THEN 1 ELSE 0 END, 1, "
+        "best_score - previous_best_score, "
+        "CASE WHEN best_score >= :pass_mark THEN 1 ELSE 0 END "
+        f"- CASE WHEN {was} >= :pass_mark THEN 1 ELSE 0 END, "
+        "CASE WHEN best_score = :max_score THEN 1 ELSE 0 END "
+        f"- CASE WHEN {was} = :max_score THEN 1 ELSE 0 END, "
+        f":score {source} "
+        "ON CONFLICT (campaign_id, unit_id) DO UPDATE SET "
+        + ", ".join(f"{name} = t.{name} + excluded.{name}" for name in (
+            "participants", "attempts", "best_score_sum", "passed_participants",
+            "full_mark_participants", "points_total")))
+
+
+def _daily_tally_sql(source: str) -> str:
+    """Add the paper to the day's attempts, and the person to its newcomers on their first."""
+    return (
+        "INSERT INTO daily_tallies AS d (campaign_id, day, attempts, new_participants) "
+        "SELECT :campaign_id, :day, 1, CASE WHEN attempts_count = 1 THEN 1 ELSE 0 END "
+        f"{source} ON CONFLICT (campaign_id, day) DO UPDATE SET "
+        "attempts = d.attempts + excluded.attempts, "
+        "new_participants = d.new_participants + excluded.new_participants")
+
+
+# SQLite: one statement per step. SELECT … WHERE: without it SQLite would read ON CONFLICT as
+# the start of a join.
+_THE_STANDING = ("FROM participant_standings "
+                 "WHERE campaign_id = :campaign_id AND participant_id = :participant_id")
+_CLAIM = _prepared(_CLAIM_SQL)
+_RAISE_STANDING = _prepared(_standing_sql("WHERE true"))
+_ADD_TO_UNIT_TALLY = _prepared(_unit_tally_sql(_THE_STANDING))
+_ADD_TO_DAILY_TALLY = _prepared(_daily_tally_sql(_THE_STANDING))
+
+
+@lru_cache(maxsize=16)
+def _grade_items(count: int) -> Prepared:
+    return _prepared(_grade_sql(count), count)
+
+
+@lru_cache(maxsize=16)
+def _record_in_one_statement(count: int) -> Prepared:
+    """PostgreSQL: every step in one statement. Each step after the claim selects from the one
+    before, so nothing is written when the claim finds the attempt already submitted; the
+    totals read the standing's row as its upsert returned it, locked and current, so two
+    papers of one person at once still count right."""
+    return _prepared(
+        f"WITH claimed AS ({_CLAIM_SQL} RETURNING id), "
+        f"items_graded AS ({_grade_sql(count, also_from=', claimed')}), "
+        f"standing AS ({_standing_sql('FROM claimed')} "
+        "RETURNING attempts_count, best_score, previous_best_score), "
+        f"unit_tally AS ({_unit_tally_sql('FROM standing')}), "
+        f"daily_tally AS ({_daily_tally_sql('FROM standing')}) "
+        "SELECT count(*) AS claimed FROM claimed", count, returns={"claimed": Integer()})

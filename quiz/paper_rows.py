@@ -8,8 +8,8 @@ of ``Attempt`` that grading and the time rules use, so those work on either.
 The statement (quiz.prepared) runs with SQLAlchemy's conversions of the values but not its
 session: the paper page cost 1.24 ms of CPU in process with the session's read and 1.0 ms with
 this one (bench/results-load.md). The page reads on a pooled DBAPI connection of its own, in
-autocommit on PostgreSQL; a save and the submission read on the session's connection, which
-their writes then use.
+autocommit on PostgreSQL; on SQLite a save and the submission read on the session's
+connection, which their writes then use.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,12 +123,15 @@ def _paper_rows(values: dict[str, str]) -> list[tuple] | None:
 def paper_of(token: str, person_token: str, for_writing: bool = False) -> Paper | None:
     """The paper behind a link, if it belongs to the person with this token.
 
-    ``for_writing``: the caller goes on to write (a save, the submission), so the paper is read
-    on the session's connection, in the transaction the writes will use, instead of on a second
-    pooled connection.
+    ``for_writing``: the caller goes on to write (a save, the submission). On SQLite the paper
+    is then read on the session's connection, in the transaction the writes will use, instead
+    of on a second pooled connection. On PostgreSQL it is read in autocommit all the same: the
+    submission writes in one statement outside the session's transaction
+    (quiz.attempts.record_result), and a read in the session's would add a BEGIN.
     """
     values = {"token": token, "person": person_token}
-    rows = (_PAPER.execute(db.session.connection(), values).rows if for_writing
+    in_session = for_writing and db.engine.dialect.name == "sqlite"
+    rows = (_PAPER.execute(db.session.connection(), values).rows if in_session
             else _paper_rows(values))
     if rows is None:
         rows = db.session.execute(_PAPER.statement, values).all()

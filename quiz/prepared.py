@@ -2,11 +2,11 @@
 
 SQLAlchemy's execution of a statement already compiled and cached cost about 40 µs of CPU on
 the bench machine, the driver's own about 6 µs (bench/results-load.md). The submission runs
-six statements; the paper page reads one. For those, SQLAlchemy still writes the SQL and
-converts the values both ways (its bind and result processors: dates, enums, JSON); only the
-execution is the driver's. A driver error comes back as SQLAlchemy's exception, so the error
-pages work as for any other statement, and a dropped connection is invalidated so that the
-pool replaces it.
+two statements on PostgreSQL (the paper, then its result) and six on SQLite; the paper page
+reads one. For those, SQLAlchemy still writes the SQL and converts the values both ways (its
+bind and result processors: dates, enums, JSON); only the execution is the driver's. A driver
+error comes back as SQLAlchemy's exception, so the error pages work as for any other
+statement, and a dropped connection is invalidated so that the pool replaces it.
 
 On SQLite a statement that writes first takes the writer's turn (quiz.sqlite_writer), as
 SQLAlchemy's own statements do through its events.

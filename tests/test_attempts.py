@@ -5,20 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from quiz.attempts import (
-    AttemptLimitReached,
-    Standing,
-    finish_attempt,
-    next_standing,
-    start_or_resume,
-)
-from quiz.counters import add_to_counter, insert_unless_present
+from quiz.attempts import AttemptLimitReached, finish_attempt, record_result, start_or_resume
+from quiz.counters import add_to_counter
 from quiz.extensions import db
 from quiz.leaderboard import rank_in_unit, unit_rank, unit_rows
 from quiz.models import (
     Attempt,
     AttemptStatus,
     Campaign,
+    DailyTally,
     ParticipantStanding,
     Question,
     QuestionType,
@@ -27,7 +22,7 @@ from quiz.models import (
 )
 from quiz.paper_rows import _PAPER, _paper_rows, paper_of, save_answers
 from quiz.papers import PaperError, draw_questions, record_draws, validate_sections
-from quiz.timeutil import utcnow
+from quiz.timeutil import as_utc, local_day, utcnow
 from tests.factories import make_bank, make_campaign, make_participant, make_question, make_unit
 
 # Noon in Asia/Shanghai (TIMEZONE), for tests that step minutes ahead and expect the same local
@@ -271,40 +266,86 @@ def test_partial_credit_campaign(ctx):
     assert attempt.score == 2
 
 
-T0 = utcnow()
+FIGURES = ("participants", "attempts", "best_score_sum", "passed_participants",
+           "full_mark_participants", "points_total")
 
 
 @pytest.mark.parametrize("old, score, duration, expected_best, expected_deltas", [
     # A first paper: the person joins the unit's figures with this score.
-    (Standing(), 80, 90_000, (80, 90_000),
+    (None, 80, 90_000, (80, 90_000),
      {"participants": 1, "attempts": 1, "best_score_sum": 80, "passed_participants": 1,
       "full_mark_participants": 0, "points_total": 80}),
     # A better second paper: the best rises by the difference and the person now has full marks.
-    (Standing(1, 80, 80, 90_000, T0), 100, 120_000, (100, 120_000),
+    ((1, 80, 80, 90_000), 100, 120_000, (100, 120_000),
      {"participants": 0, "attempts": 1, "best_score_sum": 20, "passed_participants": 0,
       "full_mark_participants": 1, "points_total": 100}),
     # The same score, faster: the best time improves, the unit's sums do not change.
-    (Standing(1, 80, 80, 90_000, T0), 80, 60_000, (80, 60_000),
+    ((1, 80, 80, 90_000), 80, 60_000, (80, 60_000),
+     {"participants": 0, "attempts": 1, "best_score_sum": 0, "passed_participants": 0,
+      "full_mark_participants": 0, "points_total": 80}),
+    # The same score, slower: nothing of the best changes.
+    ((2, 160, 80, 90_000), 80, 95_000, (80, 90_000),
+     {"participants": 0, "attempts": 1, "best_score_sum": 0, "passed_participants": 0,
+      "full_mark_participants": 0, "points_total": 80}),
+    # The same score in the same time: the first one stays the best (it ranks first).
+    ((1, 80, 80, 90_000), 80, 90_000, (80, 90_000),
      {"participants": 0, "attempts": 1, "best_score_sum": 0, "passed_participants": 0,
       "full_mark_participants": 0, "points_total": 80}),
     # A worse paper: only the attempt and its points are added.
-    (Standing(1, 60, 60, 90_000, T0), 40, 30_000, (60, 90_000),
+    ((1, 60, 60, 90_000), 40, 30_000, (60, 90_000),
      {"participants": 0, "attempts": 1, "best_score_sum": 0, "passed_participants": 0,
       "full_mark_participants": 0, "points_total": 40}),
     # Failing first, then passing: the person starts to count as passed.
-    (Standing(1, 40, 40, 90_000, T0), 60, 90_000, (60, 90_000),
+    ((1, 40, 40, 90_000), 60, 90_000, (60, 90_000),
      {"participants": 0, "attempts": 1, "best_score_sum": 20, "passed_participants": 1,
       "full_mark_participants": 0, "points_total": 60}),
+    # Full marks again, faster: still one full-mark person, still one passed.
+    ((1, 100, 100, 90_000), 100, 80_000, (100, 80_000),
+     {"participants": 0, "attempts": 1, "best_score_sum": 0, "passed_participants": 0,
+      "full_mark_participants": 0, "points_total": 100}),
 ])
-def test_next_standing(old, score, duration, expected_best, expected_deltas):
-    submitted = T0 + timedelta(hours=1)
-    new, deltas = next_standing(old, score, 100, duration, submitted, pass_mark=60)
-    assert (new.best_score, new.best_duration_ms) == expected_best
-    assert new.attempts_count == old.attempts_count + 1
-    assert new.points_total == old.points_total + score
-    assert new.best_at == (submitted if expected_best != (old.best_score, old.best_duration_ms)
-                           or old.attempts_count == 0 else old.best_at)
-    assert deltas == expected_deltas
+def test_a_paper_changes_the_standing_and_the_unit_totals_by_the_rules(
+        ctx, old, score, duration, expected_best, expected_deltas):
+    """The rules as the database applies them (one statement on PostgreSQL, five on SQLite)."""
+    make_bank(singles=14, multiples=5, judges=5)
+    campaign = make_campaign("exam", pass_mark=60)
+    unit = make_unit()
+    person = make_participant(unit)
+    earlier = LOCAL_NOON - timedelta(days=1)
+    if old is not None:
+        attempts_count, points_total, best_score, best_duration = old
+        db.session.add(ParticipantStanding(
+            campaign_id=campaign.id, participant_id=person.id, unit_id=unit.id,
+            attempts_count=attempts_count, points_total=points_total, best_score=best_score,
+            best_duration_ms=best_duration, best_at=earlier))
+    before = {name: 1000 for name in FIGURES}  # the unit's totals from everyone else
+    db.session.add(UnitTally(campaign_id=campaign.id, unit_id=unit.id, **before))
+    db.session.commit()
+    attempt = start_or_resume(campaign, person, now=LOCAL_NOON)
+    submitted = LOCAL_NOON + timedelta(minutes=2)
+    result = {"attempt_id": attempt.id, "campaign_id": campaign.id, "participant_id": person.id,
+              "unit_id": unit.id, "max_score": campaign.max_score, "pass_mark": 60,
+              "score": score, "correct_count": 0, "is_passed": score >= 60,
+              "duration_ms": duration, "submitted_at": submitted, "was_timed_out": False,
+              "day": local_day(submitted)}
+    graded = [{"item_id": item.id, "new_chosen": [], "new_points": 0, "new_correct": False}
+              for item in attempt.questions]
+    assert campaign.max_score == 100
+    assert record_result(attempt, result, graded) is True
+    assert record_result(attempt, result, graded) is False  # claimed once only
+    standing = db.session.scalar(
+        db.select(ParticipantStanding).filter_by(participant_id=person.id))
+    assert (standing.best_score, standing.best_duration_ms) == expected_best
+    attempts_before, points_before = (old or (0, 0))[:2]
+    assert standing.attempts_count == attempts_before + 1
+    assert standing.points_total == points_before + score
+    improved = old is None or expected_best != tuple(old[2:])
+    assert as_utc(standing.best_at) == (submitted if improved else earlier)
+    tally = db.session.scalar(db.select(UnitTally).filter_by(unit_id=unit.id))
+    assert {name: getattr(tally, name) - before[name] for name in FIGURES} == expected_deltas
+    day = db.session.scalar(db.select(DailyTally).filter_by(campaign_id=campaign.id))
+    assert (day.day, day.attempts, day.new_participants) == (
+        local_day(submitted), 1, int(old is None))
 
 
 def test_a_counter_row_is_created_once_then_added_to(ctx):
@@ -315,19 +356,6 @@ def test_a_counter_row_is_created_once_then_added_to(ctx):
     db.session.commit()
     tally = db.session.scalar(db.select(UnitTally).filter_by(**keys))
     assert (tally.attempts, tally.points_total, tally.participants) == (2, 100, 0)
-
-
-def test_insert_unless_present_keeps_the_first_row(ctx):
-    campaign, participant = make_campaign("contest"), make_participant(make_unit())
-    person = {"campaign_id": campaign.id, "participant_id": participant.id,
-              "unit_id": participant.unit_id}
-    assert insert_unless_present(ParticipantStanding, ("campaign_id", "participant_id"),
-                                 {**person, "points_total": 10}) is True
-    assert insert_unless_present(ParticipantStanding, ("campaign_id", "participant_id"),
-                                 {**person, "points_total": 99}) is False
-    db.session.commit()
-    rows = db.session.scalars(db.select(ParticipantStanding)).all()
-    assert [row.points_total for row in rows] == [10]
 
 
 def test_a_paper_read_on_its_own_connection_converts_values_as_the_session_does(ctx):
@@ -360,6 +388,10 @@ def test_a_paper_read_leaves_every_pooled_connection_transactional(ctx):
     db.session.remove()
     assert paper_of(token, person) is not None
     db.session.remove()  # the wording's first read took a connection into the session
+    assert_every_pooled_connection_rolls_back(title)
+
+
+def assert_every_pooled_connection_rolls_back(title: str) -> None:
     engine = db.engine
     connections = [engine.connect() for _ in range(engine.pool.checkedin())]
     assert connections
@@ -371,6 +403,34 @@ def test_a_paper_read_leaves_every_pooled_connection_transactional(ctx):
         for connection in connections:
             connection.close()
     assert db.session.scalar(db.select(Campaign.title)) == title
+
+
+def test_the_submission_views_path_counts_once_and_leaves_the_pool_transactional(ctx):
+    """The submission view grades the paper's plain rows outside any transaction of the
+    session: on PostgreSQL its result is one statement in autocommit. It counts once, and the
+    connection goes back to the pool in its usual mode."""
+    make_bank()
+    participant = make_participant(make_unit())
+    campaign = make_campaign("contest")
+    attempt = start_or_resume(campaign, participant)
+    token, person, title = attempt.token, participant.token, campaign.title
+    db.session.remove()
+    paper_of(token, person)  # the questions' wording is read once, through the session
+    db.session.remove()
+    paper = paper_of(token, person, for_writing=True)
+    # SQLite reads it in the transaction its writes will use; PostgreSQL needs none.
+    assert db.session().in_transaction() == (db.engine.dialect.name == "sqlite")
+    answers = {item.position: list(item.content.answer) for item in paper.questions}
+    assert finish_attempt(paper, answers).counted is True
+    db.session.remove()
+    assert finish_attempt(paper, answers).counted is False  # the same rows sent again
+    db.session.remove()
+    assert paper_of(token, person).is_submitted
+    assert db.session.scalar(db.select(Attempt.score).filter_by(token=token)) == 100
+    tally = db.session.scalar(db.select(UnitTally))
+    assert (tally.participants, tally.attempts, tally.points_total) == (1, 1, 100)
+    db.session.remove()
+    assert_every_pooled_connection_rolls_back(title)
 
 
 def test_a_save_that_arrives_after_the_submission_changes_nothing(ctx):
