@@ -26,6 +26,7 @@ bench/results-load.md is written by hand from them.
 """
 import argparse
 import bisect
+import hashlib
 import json
 import os
 import platform
@@ -74,9 +75,22 @@ def make_app(url: str, rate_limits: bool = False):
     return create_app(settings)
 
 
+def schema_fingerprint() -> str:
+    """A short hash of the models' tables as SQLite creates them: a pristine database built
+    for another schema is not reused."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateTable
+
+    from quiz.extensions import db
+    tables = "\n".join(str(CreateTable(table).compile(dialect=sqlite.dialect()))
+                       for table in db.metadata.sorted_tables)
+    return hashlib.sha256(tables.encode()).hexdigest()[:10]
+
+
 def pristine_sqlite(rebuild: bool) -> Path:
-    """bench/leaderboard.py's 1,000,000-attempt database plus the question bank, built once."""
-    path = WORK / "pristine-1000000.sqlite3"
+    """bench/leaderboard.py's 1,000,000-attempt database plus the question bank, built once
+    per schema."""
+    path = WORK / f"pristine-1000000-{schema_fingerprint()}.sqlite3"
     if path.exists() and not rebuild:
         return path
     import leaderboard  # bench/leaderboard.py
