@@ -192,7 +192,7 @@ _days = DailyTally.__table__
 _TYPES = {
     "attempt_id": _attempts.c.id.type, "campaign_id": _attempts.c.campaign_id.type,
     "participant_id": _attempts.c.participant_id.type, "unit_id": _attempts.c.unit_id.type,
-    "max_score": _attempts.c.max_score.type, "pass_mark": _attempts.c.score.type,
+    "max_score": _attempts.c.max_score.type, "pass_mark": Campaign.__table__.c.pass_mark.type,
     "score": _attempts.c.score.type, "correct_count": _attempts.c.correct_count.type,
     "is_passed": _attempts.c.is_passed.type, "duration_ms": _attempts.c.duration_ms.type,
     "submitted_at": _attempts.c.submitted_at.type,
