@@ -178,8 +178,8 @@ class ParticipantStanding(db.Model):
     best_at: Mapped[UTCDateTime | None]
     points_total: Mapped[int] = mapped_column(default=0)
     # best_score as it was before the latest paper. The submission's upsert sets it as it
-    # updates the best, so the unit's totals take their change from the row it returns
-    # instead of reading the row first (quiz.attempts).
+    # updates the best, so the unit's totals take their change from the row as the upsert
+    # leaves it (on PostgreSQL, the row it returns) instead of reading it first (quiz.attempts).
     previous_best_score: Mapped[int] = mapped_column(default=0, server_default="0")
 
     participant: Mapped[Participant] = relationship()
