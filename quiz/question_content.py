@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from markupsafe import Markup, escape
 
 from quiz.extensions import db
 
@@ -23,6 +24,7 @@ class QuestionContent:
     stem: str
     option_texts: dict[str, str]  # by option key, in the bank's order
     answer: tuple[str, ...]  # sorted option keys
+    option_html: dict[str, Markup]  # option_texts escaped once, for the paper page
 
 
 def _cache() -> dict[int, QuestionContent]:
@@ -46,8 +48,8 @@ def question_contents(version_ids) -> dict[int, QuestionContent]:
             .join(Question, Question.id == QuestionVersion.question_id)
             .where(QuestionVersion.id.in_(missing)))
         for version_id, qtype, stem, options, answer in rows:
-            content = QuestionContent(version_id, qtype, stem,
-                                      {option["key"]: option["text"] for option in options},
-                                      tuple(answer))
+            texts = {option["key"]: option["text"] for option in options}
+            content = QuestionContent(version_id, qtype, stem, texts, tuple(answer),
+                                      {key: escape(text) for key, text in texts.items()})
             cache[version_id] = found[version_id] = content
     return found
