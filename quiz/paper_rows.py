@@ -19,7 +19,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, AttemptStatus, Campaign, Participant
-from quiz.prepared import Prepared
+from quiz.prepared import Prepared, kept_cursor
 from quiz.question_content import QuestionContent, question_contents
 
 _attempts, _items = Attempt.__table__, AttemptQuestion.__table__
@@ -104,10 +104,9 @@ def _paper_rows(values: dict[str, str]) -> list[tuple] | None:
     try:
         if read_in_autocommit:
             dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
-        cursor = connection.cursor()
+        cursor = kept_cursor(connection)
         cursor.execute(compiled.sql, compiled.parameters(values))
         rows = cursor.fetchall()
-        cursor.close()
         if read_in_autocommit:
             dialect.reset_isolation_level(connection.dbapi_connection)
     except dialect.loaded_dbapi.Error:

@@ -8,7 +8,7 @@ from sqlalchemy.pool import NullPool
 from quiz.attempts import start_or_resume
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, AttemptStatus, ParticipantStanding
-from quiz.prepared import Prepared
+from quiz.prepared import Prepared, kept_cursor
 from tests import factories
 
 _items, _attempts = AttemptQuestion.__table__, Attempt.__table__
@@ -79,3 +79,29 @@ def test_a_dropped_connection_is_replaced(app, attempt):
     assert raised.value.connection_invalidated and connection.invalidated  # not given back
     db.session.rollback()
     assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
+
+
+def test_one_cursor_serves_a_connection_and_a_replaced_connection_gets_a_new_one(attempt):
+    pooled = db.session.connection().connection
+    first = kept_cursor(pooled)
+    STANDING.execute(db.session.connection(), {"participant_id": attempt.participant_id})
+    CLOSE.execute(db.session.connection(), {"attempt_id": attempt.id})
+    assert first.rowcount == 1  # the UPDATE ran on it
+    assert kept_cursor(pooled) is first
+    db.session.commit()
+    assert db.session.get(Attempt, attempt.id).status is AttemptStatus.SUBMITTED
+    db.session.connection().invalidate()  # as when the server dropped it
+    db.session.rollback()
+    renewed = db.session.connection().connection
+    assert kept_cursor(renewed) is not first
+    assert STANDING.execute(db.session.connection(),
+                            {"participant_id": attempt.participant_id}).rows == []
+
+
+def test_rows_nobody_asked_for_are_read_to_the_end(attempt):
+    """On SQLite a statement left half-read on the kept cursor would keep its read open."""
+    untyped = Prepared(text("SELECT id FROM attempt_questions"))
+    outcome = untyped.execute(db.session.connection(), {})
+    assert outcome.rows == []
+    cursor = kept_cursor(db.session.connection().connection)
+    assert cursor.fetchall() == []
