@@ -1,4 +1,4 @@
-"""Template helpers: cache-busting static URLs, CSRF tokens, the paper's options, Chinese formats."""
+"""Template helpers: static URLs with a hash, CSRF tokens, the paper's options, Chinese formats."""
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +60,14 @@ def csrf_token() -> str:
     return token
 
 
+def option_marker(qtype, key: str, position: int) -> str:
+    """What marks an option wherever it is shown: A–F by its place on the paper, ✓/✗ for
+    true/false."""
+    if qtype.value == "judge":
+        return "✓" if key == "T" else "✗"
+    return OPTION_LETTERS[position]
+
+
 def option_labels(item) -> Markup:
     """One question's options on the paper page: a radio or checkbox and its label each.
 
@@ -71,18 +79,17 @@ def option_labels(item) -> Markup:
     rest are integers and fixed strings.
     """
     content = item.content
-    kind = content.qtype.value
-    input_type = "checkbox" if kind == "multiple" else "radio"
+    qtype = content.qtype
+    input_type = "checkbox" if qtype.value == "multiple" else "radio"
     name = f"q{int(item.position)}"
     chosen = item.chosen or ()
     html = content.option_html
     labels = []
     for index, key in enumerate(item.option_order):
-        mark = ("✓" if key == "T" else "✗") if kind == "judge" else OPTION_LETTERS[index]
         checked = " checked" if key in chosen else ""
         labels.append(
             f'<label class="option"><input type="{input_type}" name="{name}" value="{index}"'
-            f'{checked}><span class="option-letter">{mark}</span>'
+            f'{checked}><span class="option-letter">{option_marker(qtype, key, index)}</span>'
             f'<span class="option-text">{html[key]}</span></label>')
     return Markup("\n".join(labels))
 
@@ -120,7 +127,8 @@ def local_date(moment) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(asset=asset, csrf_token=csrf_token, option_labels=option_labels)
+    app.jinja_env.globals.update(asset=asset, csrf_token=csrf_token,
+                                 option_labels=option_labels, option_marker=option_marker)
     # Flask-WTF also hands its own csrf_token to every template; a later processor wins.
     app.context_processor(lambda: {"csrf_token": csrf_token})
     app.jinja_env.filters.update(percent=percent, duration=duration, mask_name=mask_name,

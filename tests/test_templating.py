@@ -31,8 +31,10 @@ def labels(qtype, texts, order, chosen, position=3):
 def test_options_come_in_the_papers_order_with_positions_letters_and_saved_choices():
     texts = {"A": "甲", "B": "乙", "C": "丙", "D": "丁"}
     _html, found = labels(QuestionType.SINGLE, texts, ["C", "A", "D", "B"], ["A"])
-    assert found == [("radio", "q3", "0", "", "A", "丙"), ("radio", "q3", "1", " checked", "B", "甲"),
-                     ("radio", "q3", "2", "", "C", "丁"), ("radio", "q3", "3", "", "D", "乙")]
+    assert found == [("radio", "q3", "0", "", "A", "丙"),
+                     ("radio", "q3", "1", " checked", "B", "甲"),
+                     ("radio", "q3", "2", "", "C", "丁"),
+                     ("radio", "q3", "3", "", "D", "乙")]
 
 
 def test_several_choices_are_checkboxes_and_true_false_shows_marks():
