@@ -118,6 +118,15 @@ def csrf_token(client, url: str) -> str:
     return match.group(1)
 
 
+def refusal_message(wait: int) -> str:
+    """What a rate-limited reply says for a window with ``wait`` seconds left (at most a minute).
+
+    The window opens with the first request: on a slow machine a second or more has gone by
+    the time the limit is reached, and the reply counts down in seconds.
+    """
+    return "操作太频繁了，请1分钟后再试。" if wait == 60 else f"操作太频繁了，请{wait}秒后再试。"
+
+
 def login(client, username: str, password: str = "secret-pass-1"):
     """Log an organiser in through the real form."""
     token = csrf_token(client, "/auth/login")

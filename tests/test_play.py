@@ -14,7 +14,7 @@ from quiz.models import (
     Unit,
     UnitTally,
 )
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, refusal_message
 
 
 def start(client, unit="S01C01", name="张小明", phone="", consent=False):
@@ -289,7 +289,8 @@ def test_paper_requests_are_limited_per_paper_not_per_address(demo, limited_app)
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
     limited_reply = first.post(f"/a/{tokens[0]}/save", data={"csrf_token": csrf},
                                headers={"X-Requested-With": "fetch"})
-    assert limited_reply.json["error"] == "操作太频繁了，请1分钟后再试。"
+    wait = int(limited_reply.headers["Retry-After"])
+    assert 50 <= wait <= 60 and limited_reply.json["error"] == refusal_message(wait)
     other = second.post(f"/a/{tokens[1]}/save", data={"csrf_token": csrf_token(second, "/")},
                         headers={"X-Requested-With": "fetch"})
     assert other.status_code == 200
